@@ -1,0 +1,166 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { BackendUnavailableError, ConfigError } from './errors.js';
+
+/** The tfjs backends vitkit knows how to set up, best first. */
+export const BACKEND_NAMES = ['tensorflow', 'webgpu', 'webgl', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
+export type BackendChoice = 'auto' | BackendName;
+
+/** Imports the package that registers a backend with tfjs-core. */
+export type BackendLoader = () => Promise<unknown>;
+
+export interface SetupBackendOptions {
+  /**
+   * How to load each backend package. Node finds installed packages by name;
+   * bundlers (Vite, webpack) need static imports, so browser apps pass e.g.
+   * `{ webgl: () => import('@tensorflow/tfjs-backend-webgl') }`.
+   */
+  loaders?: Partial<Record<BackendName, BackendLoader>>;
+  /** Called for each backend `auto` skipped, with the reason. */
+  onSkip?: (name: BackendName, reason: string) => void;
+  /** Called once the backend package is imported, before `tf.setBackend` (e.g. to set wasm paths or threads). */
+  beforeInit?: (name: BackendName) => void | Promise<void>;
+}
+
+export interface BackendSetup {
+  name: BackendName;
+  /** Backends `auto` tried first and why each was not used. */
+  skipped: { name: BackendName; reason: string }[];
+}
+
+/** What to install to get each backend, for error messages. */
+const INSTALL_HINT: Record<BackendName, string> = {
+  tensorflow:
+    'install @tensorflow/tfjs-node (CPU) or @tensorflow/tfjs-node-gpu (CUDA 11.2 + cuDNN 8.1); both download libtensorflow at install time',
+  webgpu: 'install @tensorflow/tfjs-backend-webgpu and use a browser with WebGPU (navigator.gpu)',
+  webgl: 'install @tensorflow/tfjs-backend-webgl and use a browser with WebGL',
+  wasm: 'install @tensorflow/tfjs-backend-wasm',
+  cpu: 'install @tensorflow/tfjs-backend-cpu',
+};
+
+const PACKAGES: Record<BackendName, string[]> = {
+  tensorflow: ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'],
+  webgpu: ['@tensorflow/tfjs-backend-webgpu'],
+  webgl: ['@tensorflow/tfjs-backend-webgl'],
+  wasm: ['@tensorflow/tfjs-backend-wasm'],
+  cpu: ['@tensorflow/tfjs-backend-cpu'],
+};
+
+const isNode = typeof process !== 'undefined' && process.versions?.node !== undefined;
+
+/** Environment checks that need no import: why a backend cannot work here, or undefined. */
+function environmentProblem(name: BackendName): string | undefined {
+  const nav = (globalThis as { navigator?: { gpu?: unknown } }).navigator;
+  switch (name) {
+    case 'tensorflow':
+      return isNode ? undefined : 'the tensorflow backend runs only in Node';
+    case 'webgpu':
+      return nav?.gpu ? undefined : 'this environment has no WebGPU (navigator.gpu is missing)';
+    case 'webgl':
+      return typeof (globalThis as { WebGL2RenderingContext?: unknown }).WebGL2RenderingContext !== 'undefined' ||
+        typeof (globalThis as { OffscreenCanvas?: unknown }).OffscreenCanvas !== 'undefined'
+        ? undefined
+        : 'this environment has no WebGL (not a browser)';
+    default:
+      return undefined;
+  }
+}
+
+// Hidden from bundlers: a computed specifier is only ever resolved at run time.
+const dynamicImport = (specifier: string): Promise<unknown> => import(/* @vite-ignore */ specifier);
+
+/** Imports a package by name, from this module's location or else from the app's working directory. */
+async function importPackage(name: string): Promise<unknown> {
+  try {
+    return await dynamicImport(name);
+  } catch (first) {
+    if (!isNode) throw first;
+    const { createRequire } = (await dynamicImport('node:module')) as typeof import('node:module');
+    const { pathToFileURL } = (await dynamicImport('node:url')) as typeof import('node:url');
+    const resolved = createRequire(`${process.cwd()}/`).resolve(name);
+    return dynamicImport(pathToFileURL(resolved).href);
+  }
+}
+
+async function loadBackend(name: BackendName, options: SetupBackendOptions): Promise<void> {
+  const problem = environmentProblem(name);
+  if (problem) throw new BackendUnavailableError(`backend "${name}" is not available: ${problem}`, INSTALL_HINT[name]);
+  if (tf.findBackendFactory(name)) return;
+  const loader = options.loaders?.[name];
+  const errors: string[] = [];
+  if (loader) {
+    try {
+      await loader();
+    } catch (e) {
+      errors.push(e instanceof Error ? e.message.split('\n')[0]! : String(e));
+    }
+  } else {
+    for (const pkg of PACKAGES[name]) {
+      try {
+        await importPackage(pkg);
+        break;
+      } catch (e) {
+        errors.push(`${pkg}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+      }
+    }
+  }
+  if (!tf.findBackendFactory(name)) {
+    throw new BackendUnavailableError(
+      `backend "${name}" is not available: ${errors.length ? errors.join('; ') : 'its package did not register it'}`,
+      INSTALL_HINT[name],
+    );
+  }
+}
+
+async function activate(name: BackendName, options: SetupBackendOptions): Promise<void> {
+  await loadBackend(name, options);
+  await options.beforeInit?.(name);
+  let ok = false;
+  try {
+    ok = await tf.setBackend(name);
+  } catch (e) {
+    throw new BackendUnavailableError(
+      `backend "${name}" failed to initialize: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`,
+      INSTALL_HINT[name],
+    );
+  }
+  if (!ok) throw new BackendUnavailableError(`backend "${name}" failed to initialize`, INSTALL_HINT[name]);
+  await tf.ready();
+  if (name === 'cpu') silenceCpuBanner();
+}
+
+/** The cpu backend prints a "use tfjs-node" banner on first use in Node; we already tell users about backends. */
+function silenceCpuBanner(): void {
+  const backend = tf.backend() as unknown as { firstUse?: boolean };
+  if ('firstUse' in backend) backend.firstUse = false;
+}
+
+/**
+ * Makes `choice` the active tfjs backend. `auto` takes the best one that
+ * works here (tensorflow, webgpu, webgl, wasm, cpu); a named backend that
+ * cannot be used throws a BackendUnavailableError saying why and what to install.
+ */
+export async function setupBackend(choice: BackendChoice = 'auto', options: SetupBackendOptions = {}): Promise<BackendSetup> {
+  if (choice !== 'auto' && !(BACKEND_NAMES as readonly string[]).includes(choice)) {
+    throw new ConfigError(`unknown backend "${String(choice)}"`, `use one of: auto, ${BACKEND_NAMES.join(', ')}`);
+  }
+  if (choice !== 'auto') {
+    await activate(choice, options);
+    return { name: choice, skipped: [] };
+  }
+  const skipped: BackendSetup['skipped'] = [];
+  for (const name of BACKEND_NAMES) {
+    try {
+      await activate(name, options);
+      return { name, skipped };
+    } catch (e) {
+      const reason = e instanceof BackendUnavailableError ? e.reason : String(e);
+      skipped.push({ name, reason });
+      options.onSkip?.(name, reason);
+    }
+  }
+  throw new BackendUnavailableError(
+    `no tfjs backend could be set up (${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')})`,
+    'install @tensorflow/tfjs-backend-wasm or @tensorflow/tfjs-backend-cpu',
+  );
+}

@@ -1,0 +1,11 @@
+export * from './errors.js';
+export * from './config.js';
+export * from './presets.js';
+export * from './layout.js';
+export * from './module.js';
+export * from './rng.js';
+export * from './backend.js';
+export * from './io/npy.js';
+export * from './nn/functional.js';
+export { Linear, type LinearOptions } from './nn/linear.js';
+export { LayerNorm } from './nn/layer_norm.js';

@@ -1,0 +1,57 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { Rng } from '../rng.js';
+
+/**
+ * x @ w + b over the last axis of x, for x of any rank >= 2 and w [in, out].
+ * Flattening to 2-D keeps the product a plain 2-D matMul with no transposes,
+ * the one shape the wasm backend sends to XNNPACK.
+ */
+export function linear(x: tf.Tensor, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor {
+  return tf.tidy(() => {
+    const inDim = w.shape[0];
+    const outDim = w.shape[1];
+    const lead = x.shape.slice(0, -1);
+    const x2 = x.rank === 2 ? (x as tf.Tensor2D) : tf.reshape(x, [-1, inDim]) as tf.Tensor2D;
+    const y = b ? tf.add(tf.matMul(x2, w), b) : tf.matMul(x2, w);
+    return x.rank === 2 ? y : tf.reshape(y, [...lead, outDim]);
+  });
+}
+
+/** LayerNorm over the last axis, with biased variance as PyTorch computes it. */
+export function layerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor {
+  return tf.tidy(() => {
+    const axis = x.rank - 1;
+    const mean = tf.mean(x, axis, true);
+    const centered = tf.sub(x, mean);
+    const variance = tf.mean(tf.square(centered), axis, true);
+    const normed = tf.mul(centered, tf.rsqrt(tf.add(variance, eps)));
+    return tf.add(tf.mul(normed, gamma), beta);
+  });
+}
+
+/** Exact GELU, x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)), as torch.nn.GELU() computes it. */
+export function gelu(x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)));
+}
+
+/** Inverted dropout: zeroes elements with probability `rate` and scales the rest by 1/(1-rate). */
+export function dropout(x: tf.Tensor, rate: number, rng: Rng): tf.Tensor {
+  if (rate <= 0) return x;
+  return tf.tidy(() => {
+    const keep = tf.cast(tf.greaterEqual(tf.randomUniform(x.shape, 0, 1, 'float32', rng.seed()), rate), 'float32');
+    return tf.mul(x, tf.mul(keep, 1 / (1 - rate)));
+  });
+}
+
+/**
+ * Stochastic depth: drops the whole residual branch per sample with
+ * probability `rate` (x is [B, ...]) and scales kept samples by 1/(1-rate).
+ */
+export function dropPath(x: tf.Tensor, rate: number, rng: Rng): tf.Tensor {
+  if (rate <= 0) return x;
+  return tf.tidy(() => {
+    const maskShape = [x.shape[0]!, ...new Array<number>(x.rank - 1).fill(1)];
+    const keep = tf.cast(tf.greaterEqual(tf.randomUniform(maskShape, 0, 1, 'float32', rng.seed()), rate), 'float32');
+    return tf.mul(x, tf.mul(keep, 1 / (1 - rate)));
+  });
+}

@@ -1,0 +1,26 @@
+// Shared vitest settings for every @vitkit package.
+// Tests run against the TypeScript sources of sibling packages (the
+// "@vitkit/source" export condition), so one package's tests need no build.
+import { defineConfig } from 'vitest/config';
+
+const conditions = ['@vitkit/source', 'module', 'node', 'import', 'default'];
+
+export function vitkitVitestConfig(overrides = {}) {
+  return defineConfig({
+    resolve: { conditions },
+    ssr: { resolve: { conditions, externalConditions: ['node'] } },
+    ...overrides,
+    test: {
+      environment: 'node',
+      include: ['test/**/*.test.ts'],
+      testTimeout: 60_000,
+      hookTimeout: 60_000,
+      // tfjs backends are global state: one file at a time per worker keeps
+      // tensor-count assertions meaningful.
+      pool: 'forks',
+      ...(overrides.test ?? {}),
+    },
+  });
+}
+
+export default vitkitVitestConfig();
