@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendUnavailableError, ConfigError } from './errors.js';
+import { prepareNodeWasmThreads, unrefWasmWorkers, wasmThreadsInUse } from './wasm_threads.js';
 
 /** The tfjs backends vitkit knows how to set up, best first. */
 export const BACKEND_NAMES = ['tensorflow', 'webgpu', 'webgl', 'wasm', 'cpu'] as const;
@@ -20,10 +21,18 @@ export interface SetupBackendOptions {
   onSkip?: (name: BackendName, reason: string) => void;
   /** Called once the backend package is imported, before `tf.setBackend` (e.g. to set wasm paths or threads). */
   beforeInit?: (name: BackendName) => void | Promise<void>;
+  /**
+   * Threads for the wasm backend in Node (default: the available cores, at
+   * most 8; 1 disables threads). Needs vitkit's patched tfjs-backend-wasm;
+   * with the stock package the backend runs one thread.
+   */
+  wasmThreads?: number;
 }
 
 export interface BackendSetup {
   name: BackendName;
+  /** Threads the backend computes with, where known (wasm); 1 otherwise. */
+  threads: number;
   /** Backends `auto` tried first and why each was not used. */
   skipped: { name: BackendName; reason: string }[];
 }
@@ -82,22 +91,25 @@ async function importPackage(name: string): Promise<unknown> {
   }
 }
 
-async function loadBackend(name: BackendName, options: SetupBackendOptions): Promise<void> {
+const loadedModules = new Map<BackendName, unknown>();
+
+/** Imports the backend's package (once) and returns its module. */
+async function loadBackend(name: BackendName, options: SetupBackendOptions): Promise<unknown> {
   const problem = environmentProblem(name);
   if (problem) throw new BackendUnavailableError(`backend "${name}" is not available: ${problem}`, INSTALL_HINT[name]);
-  if (tf.findBackendFactory(name)) return;
+  if (loadedModules.has(name)) return loadedModules.get(name);
   const loader = options.loaders?.[name];
   const errors: string[] = [];
   if (loader) {
     try {
-      await loader();
+      loadedModules.set(name, await loader());
     } catch (e) {
       errors.push(e instanceof Error ? e.message.split('\n')[0]! : String(e));
     }
   } else {
     for (const pkg of PACKAGES[name]) {
       try {
-        await importPackage(pkg);
+        loadedModules.set(name, await importPackage(pkg));
         break;
       } catch (e) {
         errors.push(`${pkg}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
@@ -110,10 +122,13 @@ async function loadBackend(name: BackendName, options: SetupBackendOptions): Pro
       INSTALL_HINT[name],
     );
   }
+  return loadedModules.get(name);
 }
 
-async function activate(name: BackendName, options: SetupBackendOptions): Promise<void> {
-  await loadBackend(name, options);
+async function activate(name: BackendName, options: SetupBackendOptions): Promise<number> {
+  const module = await loadBackend(name, options);
+  const firstInit = tf.engine().registry[name] === undefined;
+  if (name === 'wasm' && isNode && firstInit) await prepareNodeWasmThreads(module, options.wasmThreads);
   await options.beforeInit?.(name);
   let ok = false;
   try {
@@ -127,6 +142,9 @@ async function activate(name: BackendName, options: SetupBackendOptions): Promis
   if (!ok) throw new BackendUnavailableError(`backend "${name}" failed to initialize`, INSTALL_HINT[name]);
   await tf.ready();
   if (name === 'cpu') silenceCpuBanner();
+  if (name !== 'wasm') return 1;
+  if (isNode) unrefWasmWorkers();
+  return wasmThreadsInUse(module);
 }
 
 /** The cpu backend prints a "use tfjs-node" banner on first use in Node; we already tell users about backends. */
@@ -145,14 +163,14 @@ export async function setupBackend(choice: BackendChoice = 'auto', options: Setu
     throw new ConfigError(`unknown backend "${String(choice)}"`, `use one of: auto, ${BACKEND_NAMES.join(', ')}`);
   }
   if (choice !== 'auto') {
-    await activate(choice, options);
-    return { name: choice, skipped: [] };
+    const threads = await activate(choice, options);
+    return { name: choice, threads, skipped: [] };
   }
   const skipped: BackendSetup['skipped'] = [];
   for (const name of BACKEND_NAMES) {
     try {
-      await activate(name, options);
-      return { name, skipped };
+      const threads = await activate(name, options);
+      return { name, threads, skipped };
     } catch (e) {
       const reason = e instanceof BackendUnavailableError ? e.reason : String(e);
       skipped.push({ name, reason });
