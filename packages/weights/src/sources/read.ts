@@ -1,0 +1,288 @@
+import type { ViTConfigInput } from '@vitkit/core';
+import { CheckpointNotFoundError, FetchError, OfflineError, WeightsFormatError } from '../errors.js';
+import { configInputFromJson } from '../hf_config.js';
+import { env, isNode, nodeModules } from '../node.js';
+import { parseNpz } from '../npz.js';
+import type { RawTensors } from '../raw_tensor.js';
+import { parseSafetensors } from '../safetensors.js';
+import { readSafetensorsFile } from '../safetensors_file.js';
+import { SHARD_INDEX_FILE, mergeShards, parseShardIndex } from '../sharded.js';
+import { resolveCache, type CacheOption, type WeightsCache } from './cache.js';
+import { fetchBytes, type ProgressCallback } from './fetch.js';
+import { hubBaseUrl, hubEndpoint, isHubRef, isSafeRelativePath, parseHubRef, safeDecode } from './hub.js';
+
+/**
+ * Where a checkpoint can come from: a Node path (file or directory), an
+ * http(s) URL, `hf://org/repo[@revision][/file]`, or bytes (File, Blob,
+ * ArrayBuffer, Uint8Array).
+ */
+export type CheckpointSource = string | URL | Blob | ArrayBuffer | Uint8Array;
+
+export interface ReadOptions {
+  /** Called as each downloaded file arrives (and once per cache hit). */
+  onProgress?: ProgressCallback;
+  /** false: no cache; a directory; or a WeightsCache. Default: $VITKIT_CACHE or ~/.cache/vitkit in Node, the Cache API in browsers. */
+  cache?: CacheOption;
+  /** Never touch the network; fail naming the first file not in the cache. Default: $VITKIT_OFFLINE=1. */
+  offline?: boolean;
+  /** Hub base URL. Default: $VITKIT_HF_ENDPOINT, else https://huggingface.co. */
+  endpoint?: string;
+  /** Hub access token for private or gated repos. Default: $HF_TOKEN. */
+  token?: string;
+  fetch?: typeof globalThis.fetch;
+  signal?: AbortSignal;
+}
+
+export type CheckpointFormat = 'safetensors' | 'npz';
+
+/** A checkpoint as stored: original tensor names, decoded to typed arrays. */
+export interface RawCheckpoint {
+  tensors: RawTensors;
+  /** safetensors `__metadata__` (merged over shards). */
+  metadata: Record<string, string>;
+  format: CheckpointFormat;
+  /** The architecture from a config.json found with the weights, if any. */
+  fileConfig: ViTConfigInput | undefined;
+  /** Every file read (paths or URLs). */
+  files: string[];
+}
+
+/** A file resolved from a location: on disk, or in memory. */
+type FileRef = { kind: 'path'; path: string; name: string } | { kind: 'bytes'; bytes: Uint8Array; name: string };
+
+/** A directory-like place holding checkpoint files: a local directory, a URL prefix, a Hub repo. */
+interface Location {
+  open(name: string, optional: boolean): Promise<FileRef | undefined>;
+  describe(name: string): string;
+  list?(): Promise<string[]>;
+}
+
+const ZIP_MAGIC = [0x50, 0x4b];
+
+function isZip(bytes: Uint8Array): boolean {
+  return bytes.length >= 4 && bytes[0] === ZIP_MAGIC[0] && bytes[1] === ZIP_MAGIC[1];
+}
+
+function localDir(dir: string): Location {
+  return {
+    async open(name, optional) {
+      const { fs, path } = await nodeModules();
+      const p = path.join(dir, name);
+      try {
+        if ((await fs.stat(p)).isFile()) return { kind: 'path', path: p, name };
+      } catch {
+        // not there
+      }
+      if (optional) return undefined;
+      throw new CheckpointNotFoundError(`file ${p}`);
+    },
+    describe: (name) => `${dir}/${name}`,
+    async list() {
+      const { fs } = await nodeModules();
+      return fs.readdir(dir);
+    },
+  };
+}
+
+/** A URL prefix whose files go through the cache, honouring offline mode. */
+function remote(baseUrl: string, cacheKey: string, options: ReadOptions, cache: WeightsCache | undefined, offline: boolean, headers: Record<string, string>): Location {
+  return {
+    async open(name, optional) {
+      const key = `${cacheKey}/${name}`;
+      const url = baseUrl + name.split('/').map(encodeURIComponent).join('/');
+      if (cache) {
+        const path = await cache.pathOf?.(key);
+        if (path) {
+          options.onProgress?.({ file: name, loaded: 1, total: 1 });
+          return { kind: 'path', path, name };
+        }
+        const bytes = cache.pathOf ? undefined : await cache.get(key);
+        if (bytes) {
+          options.onProgress?.({ file: name, loaded: bytes.length, total: bytes.length });
+          return { kind: 'bytes', bytes, name };
+        }
+        if (await cache.has(`${key}.missing`)) {
+          if (optional) return undefined;
+          throw new FetchError(url, `${name} does not exist at ${url} (HTTP 404, remembered in the cache)`, 'check the repository, revision and file name');
+        }
+      }
+      if (offline) throw new OfflineError(name, cache ? `looked in ${cache.describe(key)}; would download ${url}` : `no cache configured; would download ${url}`);
+      const res = await fetchBytes(url, { optional: true, headers, onProgress: options.onProgress, file: name, ...(options.fetch ? { fetch: options.fetch } : {}), ...(options.signal ? { signal: options.signal } : {}) });
+      if (res.status === 'missing') {
+        await cache?.put(`${key}.missing`, new Uint8Array(0)).catch(() => undefined);
+        if (optional) return undefined;
+        throw new FetchError(url, `${name} does not exist at ${url} (HTTP 404)`, 'check the repository, revision and file name', { status: 404 });
+      }
+      // A cache that cannot be written (read-only disk, quota) must not fail the load.
+      await cache?.put(key, res.bytes).catch(() => undefined);
+      return { kind: 'bytes', bytes: res.bytes, name };
+    },
+    describe: (name) => baseUrl + name,
+  };
+}
+
+async function fileBytes(ref: FileRef): Promise<Uint8Array> {
+  if (ref.kind === 'bytes') return ref.bytes;
+  const { fs } = await nodeModules();
+  return new Uint8Array(await fs.readFile(ref.path));
+}
+
+/** The first 4 bytes of a file, to tell formats apart by magic. */
+async function headBytes(path: string): Promise<Uint8Array> {
+  const { fs } = await nodeModules();
+  const handle = await fs.open(path, 'r');
+  try {
+    const out = new Uint8Array(4);
+    const { bytesRead } = await handle.read(out, 0, 4, 0);
+    return out.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+async function readJson(ref: FileRef, what: string): Promise<unknown> {
+  try {
+    return JSON.parse(new TextDecoder().decode(await fileBytes(ref)));
+  } catch (e) {
+    throw new WeightsFormatError(`${what} is not valid JSON (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`, 'download or export it again');
+  }
+}
+
+async function readSafetensorsRef(ref: FileRef, where: string): Promise<{ tensors: RawTensors; metadata: Record<string, string> }> {
+  if (ref.kind === 'path') return readSafetensorsFile(ref.path);
+  try {
+    return parseSafetensors(ref.bytes);
+  } catch (e) {
+    if (e instanceof WeightsFormatError) throw new WeightsFormatError(`${where}: ${e.reason}`, e.hint, { cause: e });
+    throw e;
+  }
+}
+
+/** Reads one named file of a location: a shard index, an npz, or a safetensors file. */
+async function readWeightsFile(loc: Location, ref: FileRef): Promise<Omit<RawCheckpoint, 'fileConfig'>> {
+  const where = loc.describe(ref.name);
+  if (ref.name.endsWith('.json')) {
+    const index = parseShardIndex(await fileBytes(ref), ref.name);
+    const dir = ref.name.includes('/') ? ref.name.slice(0, ref.name.lastIndexOf('/') + 1) : '';
+    const shards = new Map<string, RawTensors>();
+    const metadata: Record<string, string> = {};
+    const files = [where];
+    for (const shard of index.shards) {
+      const shardRef = (await loc.open(dir + shard, false))!;
+      const parsed = await readSafetensorsRef(shardRef, loc.describe(dir + shard));
+      shards.set(shard, parsed.tensors);
+      Object.assign(metadata, parsed.metadata);
+      files.push(loc.describe(dir + shard));
+    }
+    return { tensors: mergeShards(index, shards), metadata, format: 'safetensors', files };
+  }
+  const zip = ref.name.endsWith('.npz') || isZip(ref.kind === 'bytes' ? ref.bytes : await headBytes(ref.path));
+  if (zip) {
+    try {
+      return { tensors: await parseNpz(await fileBytes(ref)), metadata: {}, format: 'npz', files: [where] };
+    } catch (e) {
+      if (e instanceof WeightsFormatError) throw new WeightsFormatError(`${where}: ${e.reason}`, e.hint, { cause: e });
+      throw e;
+    }
+  }
+  const parsed = await readSafetensorsRef(ref, where);
+  return { ...parsed, format: 'safetensors', files: [where] };
+}
+
+/**
+ * A repository-like location: config.json if present, then
+ * model.safetensors, else the shard index, else (local directories) the
+ * one weights file it holds.
+ */
+async function readLocation(loc: Location, file: string | undefined, label: string): Promise<RawCheckpoint> {
+  const configRef = await loc.open(file && file.includes('/') ? `${file.slice(0, file.lastIndexOf('/'))}/config.json` : 'config.json', true);
+  const fileConfig = configRef ? configInputFromJson(await readJson(configRef, loc.describe(configRef.name))) : undefined;
+  let ref: FileRef | undefined;
+  if (file) ref = (await loc.open(file, false))!;
+  else {
+    ref = (await loc.open('model.safetensors', true)) ?? (await loc.open(SHARD_INDEX_FILE, true));
+    if (!ref && loc.list) {
+      const candidates = (await loc.list()).filter((n) => n.endsWith('.safetensors') || n.endsWith('.npz'));
+      if (candidates.length === 1) ref = await loc.open(candidates[0]!, false);
+      else if (candidates.length > 1) {
+        throw new CheckpointNotFoundError(`a single checkpoint in ${label} (found ${candidates.join(', ')})`, 'pass the file you mean');
+      }
+    }
+    if (!ref) throw new CheckpointNotFoundError(`model.safetensors or ${SHARD_INDEX_FILE} in ${label}`);
+  }
+  const read = await readWeightsFile(loc, ref);
+  return { ...read, fileConfig, files: configRef ? [loc.describe(configRef.name), ...read.files] : read.files };
+}
+
+async function sha256Hex(text: string): Promise<string> {
+  const digest = await globalThis.crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+function offlineFrom(options: ReadOptions): boolean {
+  return options.offline ?? env('VITKIT_OFFLINE') === '1';
+}
+
+async function readBytesSource(bytes: Uint8Array, name: string): Promise<RawCheckpoint> {
+  const loc: Location = { open: async () => undefined, describe: (n) => n };
+  const read = await readWeightsFile(loc, { kind: 'bytes', bytes, name });
+  return { ...read, fileConfig: undefined };
+}
+
+/** Reads a checkpoint's tensors, as stored, from any source (see CheckpointSource). */
+export async function readCheckpoint(source: CheckpointSource, options: ReadOptions = {}): Promise<RawCheckpoint> {
+  if (source instanceof Uint8Array) return readBytesSource(source, 'checkpoint');
+  if (source instanceof ArrayBuffer) return readBytesSource(new Uint8Array(source), 'checkpoint');
+  if (typeof Blob !== 'undefined' && source instanceof Blob) {
+    const name = (source as { name?: unknown }).name;
+    return readBytesSource(new Uint8Array(await source.arrayBuffer()), typeof name === 'string' && name ? name : 'checkpoint');
+  }
+  const text = source instanceof URL ? source.href : String(source);
+  const cacheNeeded = isHubRef(text) || /^https?:\/\//i.test(text);
+  const cache = cacheNeeded ? await resolveCache(options.cache) : undefined;
+  const offline = offlineFrom(options);
+  if (isHubRef(text)) {
+    const ref = parseHubRef(text);
+    const token = options.token ?? env('HF_TOKEN');
+    const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+    const revKey = encodeURIComponent(ref.revision);
+    const loc = remote(hubBaseUrl(ref, hubEndpoint(options.endpoint)), `hf/${ref.repo}/${revKey}`, options, cache, offline, headers);
+    return readLocation(loc, ref.file, `hf://${ref.repo}@${ref.revision}`);
+  }
+  if (/^https?:\/\//i.test(text)) {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      throw new CheckpointNotFoundError(`a valid URL in "${text}"`, 'check the address');
+    }
+    const name = safeDecode(url.pathname.split('/').pop() ?? '');
+    if (!name || !isSafeRelativePath(name)) throw new CheckpointNotFoundError(`a file name in ${text}`, 'give the URL of a .safetensors, .npz or model.safetensors.index.json file');
+    const base = text.slice(0, text.length - url.search.length - url.hash.length).replace(/[^/]*$/, '');
+    const loc = remote(base, `url/${(await sha256Hex(base)).slice(0, 16)}`, options, cache, offline, {});
+    const ref = (await loc.open(name, false))!;
+    return { ...(await readWeightsFile(loc, ref)), fileConfig: undefined };
+  }
+  if (!isNode) throw new CheckpointNotFoundError(`"${text}"`, 'in the browser, pass a URL, hf://org/repo, a File or an ArrayBuffer');
+  const { fs, path } = await nodeModules();
+  let stat;
+  try {
+    stat = await fs.stat(text);
+  } catch {
+    throw new CheckpointNotFoundError(`file ${text}`);
+  }
+  if (stat.isDirectory()) return readLocation(localDir(text), undefined, text);
+  const loc = localDir(path.dirname(text));
+  const read = await readWeightsFile(loc, { kind: 'path', path: text, name: path.basename(text) });
+  // A config.json beside the weights (as HF and timm exports have) describes them, when it is one vitkit reads.
+  let fileConfig: ViTConfigInput | undefined;
+  const sibling = await loc.open('config.json', true);
+  if (sibling) {
+    try {
+      fileConfig = configInputFromJson(await readJson(sibling, loc.describe('config.json')));
+    } catch {
+      fileConfig = undefined;
+    }
+  }
+  return { ...read, fileConfig };
+}
