@@ -1,0 +1,93 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ConfigError, Linear, Module, ShapeError, dropout, type Rng } from '@vitkit/core';
+import { initRng } from './init.js';
+import { scaledDotProduct, type AttentionStrategy } from './scaled_dot_product.js';
+
+export interface AttentionOptions {
+  qkvBias?: boolean;
+  /** Dropout on attention probabilities (training mode only). */
+  attnDrop?: number;
+  /** Dropout after the output projection (training mode only). */
+  projDrop?: number;
+  strategy?: AttentionStrategy;
+  seed?: number;
+}
+
+export interface AttentionForwardOptions {
+  rng?: Rng;
+  returnAttention?: boolean;
+}
+
+export interface AttentionOutput {
+  output: tf.Tensor3D;
+  /** [B, heads, T, T] softmax probabilities (before dropout), when asked for. */
+  attention?: tf.Tensor4D;
+}
+
+/**
+ * timm's multi-head self-attention: one fused `qkv` Linear (output rows q|k|v,
+ * each split into heads), q scaled by Dh^-0.5, softmax(q k^T) v, then `proj`.
+ * Linear layers run on [B*T, D] so they stay plain 2-D matMuls.
+ *
+ * Parameters: `qkv.{weight,bias}` (torch [3D, D]), `proj.{weight,bias}`.
+ */
+export class Attention extends Module {
+  readonly dim: number;
+  readonly numHeads: number;
+  readonly headDim: number;
+  readonly scale: number;
+  readonly qkv: Linear;
+  readonly proj: Linear;
+  readonly attnDrop: number;
+  readonly projDrop: number;
+  strategy: AttentionStrategy;
+  private readonly rng: Rng;
+
+  constructor(dim: number, numHeads: number, options: AttentionOptions = {}) {
+    super();
+    if (dim % numHeads !== 0) throw new ConfigError(`attention width ${dim} is not divisible by ${numHeads} heads`, 'pick a head count that divides the width');
+    this.dim = dim;
+    this.numHeads = numHeads;
+    this.headDim = dim / numHeads;
+    this.scale = this.headDim ** -0.5;
+    this.attnDrop = options.attnDrop ?? 0;
+    this.projDrop = options.projDrop ?? 0;
+    this.strategy = options.strategy ?? 'auto';
+    const rng = initRng(options.seed);
+    this.qkv = this.addModule('qkv', new Linear(dim, dim * 3, { bias: options.qkvBias ?? true, seed: rng.seed() }));
+    this.proj = this.addModule('proj', new Linear(dim, dim, { seed: rng.seed() }));
+    this.rng = initRng(rng.seed());
+  }
+
+  /** Tokens [B, T, D] → [B, T, D]. */
+  forward(x: tf.Tensor, options: AttentionForwardOptions = {}): AttentionOutput {
+    if (x.rank !== 3 || x.shape[2] !== this.dim) {
+      throw new ShapeError(`attention expects tokens [batch, tokens, ${this.dim}], got [${x.shape.join(', ')}]`);
+    }
+    const rng = options.rng ?? this.rng;
+    return tf.tidy(() => {
+      const [b, t, d] = x.shape as [number, number, number];
+      const h = this.numHeads;
+      const dh = this.headDim;
+      const qkv = this.qkv.forward(tf.reshape(x, [b * t, d])) as tf.Tensor2D;
+      const [q2, k2, v2] = tf.split(qkv, 3, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+      // [B*T, D] -> [B, T, H, Dh] -> [B, H, T, Dh] (k: [B, H, Dh, T]) -> merged batch*heads.
+      const heads = (m: tf.Tensor2D, perm: number[], last: [number, number]): tf.Tensor3D =>
+        tf.reshape(tf.transpose(tf.reshape(m, [b, t, h, dh]), perm), [b * h, ...last]);
+      const q = tf.mul(heads(q2, [0, 2, 1, 3], [t, dh]), this.scale) as tf.Tensor3D;
+      const kT = heads(k2, [0, 2, 3, 1], [dh, t]);
+      const v = heads(v2, [0, 2, 1, 3], [t, dh]);
+      const training = this.training;
+      const { context, probs } = scaledDotProduct(q, kT, v, {
+        strategy: this.strategy,
+        ...(training && this.attnDrop > 0 ? { rng, dropRate: this.attnDrop } : {}),
+      });
+      // [BH, T, Dh] -> [B, T, H, Dh] -> [B*T, D]
+      const merged = tf.reshape(tf.transpose(tf.reshape(context, [b, h, t, dh]), [0, 2, 1, 3]), [b * t, d]);
+      let out = this.proj.forward(merged);
+      if (training && this.projDrop > 0) out = dropout(out, this.projDrop, rng);
+      const output = tf.reshape(out, [b, t, d]) as tf.Tensor3D;
+      return options.returnAttention ? { output, attention: tf.reshape(probs, [b, h, t, t]) as tf.Tensor4D } : { output };
+    });
+  }
+}

@@ -1,0 +1,91 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { Module, Rng, resolveConfig, type ViTConfig, type ViTConfigInput } from '@vitkit/core';
+import { ViTEncoder, type AttentionStrategy } from '@vitkit/encoder';
+import { ViTHead } from '@vitkit/head';
+import { ViTInputLayer } from '@vitkit/input-layer';
+import { toImageBatch } from './image_input.js';
+import type { ViTForwardOptions, ViTOutput } from './output.js';
+
+export interface VisionTransformerOptions {
+  /** Seed for every initial weight and for the default dropout Rng (random when omitted). */
+  seed?: number;
+  /** How attention multiplies QK^T and AV; `auto` picks the fastest for the backend in use. */
+  attentionStrategy?: AttentionStrategy;
+}
+
+/**
+ * A Vision Transformer as timm's `VisionTransformer` defines it: input layer
+ * (patch embedding, class/register tokens, position embedding), `depth`
+ * pre-norm blocks, final norm, pooling and classifier. Parameter names and
+ * PyTorch-layout state dicts are exactly timm's, so timm checkpoints load
+ * with `loadStateDict` as they are.
+ *
+ * The model starts in eval mode; `train()` enables dropout and stochastic depth.
+ */
+export class VisionTransformer extends Module {
+  readonly config: ViTConfig;
+  readonly inputLayer: ViTInputLayer;
+  readonly encoder: ViTEncoder;
+  readonly head: ViTHead;
+  private readonly rng: Rng;
+
+  constructor(config: ViTConfigInput | ViTConfig = {}, options: VisionTransformerOptions = {}) {
+    super();
+    this.config = resolveConfig(config);
+    const rng = new Rng(options.seed ?? Math.floor(Math.random() * 2 ** 32));
+    // Names are timm's: the input layer sits at the root (cls_token, pos_embed, patch_embed.*), the
+    // encoder is the `blocks` Sequential, and the head's parts are root-level `norm`/`fc_norm`/`head`.
+    // Module allows one root-level ('' prefix) child, so the head's parts are registered one by one.
+    this.inputLayer = this.addModule('', new ViTInputLayer(this.config, { seed: rng.seed() }));
+    this.encoder = this.addModule('blocks', new ViTEncoder(this.config, { seed: rng.seed(), strategy: options.attentionStrategy ?? 'auto' }));
+    this.head = new ViTHead(this.config, { seed: rng.seed() });
+    for (const [name, part] of this.head.rootModules()) this.addModule(name, part);
+    this.rng = new Rng(rng.seed());
+  }
+
+  override train(mode = true): this {
+    super.train(mode);
+    this.head.train(mode);
+    return this;
+  }
+
+  override dispose(): void {
+    super.dispose();
+    this.head.dispose();
+  }
+
+  /** Tokens per image seen by the encoder (prefix tokens + patches). */
+  get numTokens(): number {
+    return this.inputLayer.numTokens;
+  }
+
+  /**
+   * Images (NHWC float32, [B, H, W, C] or one image [H, W, C]) → logits and
+   * features, plus intermediate tensors on request. Every tensor in the
+   * result belongs to the caller (see ViTOutput, disposeViTOutput).
+   */
+  forward(x: tf.Tensor, options: ViTForwardOptions = {}): ViTOutput {
+    const rng = options.rng ?? this.rng;
+    const hidden = options.returnHiddenStates ?? false;
+    const attention = options.returnAttention ?? false;
+    return tf.tidy(() => {
+      const images = toImageBatch(x, this.config);
+      const embeddings = this.inputLayer.forward(images, { rng });
+      const encoded = this.encoder.forward(embeddings, { rng, returnAttention: attention, returnHiddenStates: hidden });
+      const head = this.head.forward(encoded.output);
+      const out: ViTOutput = { logits: head.logits, features: head.features };
+      if (hidden) {
+        out.embeddings = embeddings;
+        out.hiddenStates = encoded.hiddenStates ?? [];
+        out.finalNorm = head.normed;
+      }
+      if (attention) out.attentions = encoded.attentions ?? [];
+      return out as unknown as tf.TensorContainer;
+    }) as unknown as ViTOutput;
+  }
+
+  /** Images → logits [B, numClasses] (pooled features [B, D] when numClasses is 0). The caller disposes the result. */
+  predict(x: tf.Tensor): tf.Tensor2D {
+    return tf.tidy(() => this.forward(x).logits);
+  }
+}
