@@ -1,0 +1,184 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { isVitkitError } from '@vitkit/core';
+import {
+  CorruptImageError,
+  decodeImage,
+  decodeImageSync,
+  ImageTooLargeError,
+  inspectImage,
+  toRgb,
+  UnsupportedImageError,
+} from '../src/index.js';
+import { diffStats, fixtureBytes, fixtureNpy, LOCAL_FIXTURES, REFERENCE_DIR } from './helpers.js';
+
+const DECODE = join(LOCAL_FIXTURES, 'decode');
+const EXACT = ['rgb.png', 'gray.png', 'gray1.png', 'palette.png', 'rgba.png', 'lossless.webp', 'lossy.webp', 'frame.gif', 'orient6.png'];
+const JPEGS = ['q95_444.jpg', 'q90_420.jpg', 'orient8_444.jpg'];
+
+// Ground truth: Pillow 9.4 `ImageOps.exif_transpose(Image.open(f)).convert('RGB')` (fixtures/generate.py).
+describe('decoding matches Pillow', () => {
+  for (const name of EXACT) {
+    it(`${name}: identical pixels`, async () => {
+      const ref = fixtureNpy(join(DECODE, `${name}.npy`));
+      const img = toRgb(await decodeImage(fixtureBytes(join(DECODE, name))));
+      expect([img.height, img.width, 3]).toEqual(ref.shape);
+      expect(diffStats(img.data, ref.data).max).toBe(0);
+    });
+  }
+
+  for (const name of JPEGS) {
+    it(`${name}: within jpeg-js's IDCT/upsampling tolerance`, async () => {
+      const ref = fixtureNpy(join(DECODE, `${name}.npy`));
+      const img = await decodeImage(fixtureBytes(join(DECODE, name)));
+      expect([img.height, img.width, 3]).toEqual(ref.shape);
+      const d = diffStats(img.data, ref.data);
+      const subsampled = name.includes('420');
+      expect(d.max).toBeLessThanOrEqual(subsampled ? 8 : 4);
+      expect(d.mean).toBeLessThan(subsampled ? 0.6 : 0.25);
+    });
+  }
+
+  it('applies EXIF orientation (and can leave it alone)', async () => {
+    const bytes = fixtureBytes(join(DECODE, 'orient6.png'));
+    const upright = await decodeImage(bytes);
+    const raw = await decodeImage(bytes, { applyExifOrientation: false });
+    expect(upright.orientation).toBe(6);
+    expect([upright.width, upright.height]).toEqual([48, 64]);
+    expect([raw.width, raw.height]).toEqual([64, 48]);
+    // Orientation 6 = rotate 90 clockwise: the raw bottom-left pixel becomes the top-left one.
+    const bl = (raw.height - 1) * raw.width * 3;
+    expect(Array.from(upright.data.subarray(0, 3))).toEqual(Array.from(raw.data.subarray(bl, bl + 3)));
+  });
+
+  it('decodes synchronously once WebP is initialized, and reports the format', async () => {
+    await decodeImage(fixtureBytes(join(DECODE, 'lossless.webp')));
+    expect(decodeImageSync(fixtureBytes(join(DECODE, 'lossless.webp'))).format).toBe('webp');
+    expect(decodeImageSync(fixtureBytes(join(REFERENCE_DIR, 'chelsea.png'))).format).toBe('png');
+  });
+});
+
+function crc32(bytes: Uint8Array): number {
+  let c = ~0;
+  for (const b of bytes) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
+  }
+  return ~c >>> 0;
+}
+
+function pngChunk(type: string, body: Uint8Array): Uint8Array {
+  const out = new Uint8Array(12 + body.length);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, body.length);
+  out.set([...type].map((c) => c.charCodeAt(0)), 4);
+  out.set(body, 8);
+  dv.setUint32(8 + body.length, crc32(out.subarray(4, 8 + body.length)));
+  return out;
+}
+
+/** A PNG whose valid IHDR claims width x height, with no real pixel data. */
+function pngHeaderOnly(width: number, height: number): Uint8Array {
+  const ihdr = new Uint8Array(13);
+  const dv = new DataView(ihdr.buffer);
+  dv.setUint32(0, width);
+  dv.setUint32(4, height);
+  ihdr.set([8, 2, 0, 0, 0], 8);
+  const parts = [new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), pngChunk('IHDR', ihdr), pngChunk('IDAT', new Uint8Array([0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01])), pngChunk('IEND', new Uint8Array())];
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+async function errorOf(bytes: Uint8Array, options = {}): Promise<unknown> {
+  try {
+    await decodeImage(bytes, options);
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
+
+describe('bad input gets a typed error, never a crash', () => {
+  it('zero-byte file', async () => {
+    const e = await errorOf(new Uint8Array());
+    expect(e).toBeInstanceOf(CorruptImageError);
+    expect((e as CorruptImageError).code).toBe('E_IMAGE_CORRUPT');
+    expect((e as Error).message).toMatch(/empty/);
+  });
+
+  it('non-image files', async () => {
+    const text = await errorOf(new TextEncoder().encode('hello, this is a text file\n'));
+    expect(text).toBeInstanceOf(UnsupportedImageError);
+    expect((text as UnsupportedImageError).code).toBe('E_IMAGE_UNSUPPORTED');
+    const bmp = await errorOf(new Uint8Array([0x42, 0x4d, 1, 2, 3, 4, 5, 6, 7, 8]));
+    expect((bmp as Error).message).toMatch(/BMP files are not supported/);
+    const npy = await errorOf(fixtureBytes(join(REFERENCE_DIR, 'hf_vit_224.npy')));
+    expect(npy).toBeInstanceOf(UnsupportedImageError);
+  });
+
+  it('decompression bomb: a PNG header claiming 100000x100000 is refused before allocating', async () => {
+    const bomb = pngHeaderOnly(100000, 100000);
+    const e = await errorOf(bomb);
+    expect(e).toBeInstanceOf(ImageTooLargeError);
+    expect((e as ImageTooLargeError).code).toBe('E_IMAGE_TOO_LARGE');
+    expect((e as ImageTooLargeError).width).toBe(100000);
+    expect(() => inspectImage(bomb)).toThrow(ImageTooLargeError);
+  });
+
+  it('bomb headers in JPEG, GIF and WebP too', async () => {
+    const jpeg = new Uint8Array([0xff, 0xd8, 0xff, 0xc0, 0x00, 0x11, 0x08, 0xff, 0xff, 0xff, 0xff, 0x03, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1, 0xff, 0xd9]);
+    expect(await errorOf(jpeg)).toBeInstanceOf(ImageTooLargeError);
+    const gif = new Uint8Array([...new TextEncoder().encode('GIF89a'), 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0x3b]);
+    expect(await errorOf(gif)).toBeInstanceOf(ImageTooLargeError);
+    const webp = new Uint8Array(30);
+    webp.set(new TextEncoder().encode('RIFF\x16\x00\x00\x00WEBPVP8X\x0a\x00\x00\x00'), 0);
+    webp.set([0, 0, 0, 0, 0xff, 0x3f, 0x00, 0xff, 0x3f, 0x00], 20); // 16384 x 16384 canvas
+    expect(await errorOf(webp)).toBeInstanceOf(ImageTooLargeError);
+  });
+
+  it('the pixel limit is configurable', async () => {
+    const png = fixtureBytes(join(DECODE, 'rgb.png')); // 64x48 = 3072 pixels
+    expect(await errorOf(png, { maxPixels: 3071 })).toBeInstanceOf(ImageTooLargeError);
+    await expect(decodeImage(png, { maxPixels: 3072 })).resolves.toMatchObject({ width: 64, height: 48 });
+  });
+
+  it('truncated files of every format', async () => {
+    for (const name of ['rgb.png', 'q95_444.jpg', 'lossy.webp', 'lossless.webp', 'frame.gif']) {
+      const bytes = fixtureBytes(join(DECODE, name));
+      for (const keep of [8, 20, 40, Math.floor(bytes.length / 2), bytes.length - 10]) {
+        const e = await errorOf(bytes.slice(0, keep));
+        expect(e, `${name} cut at ${keep}`).toBeDefined();
+        expect(isVitkitError(e), `${name} cut at ${keep}: ${String(e)}`).toBe(true);
+      }
+    }
+  });
+
+  it('corrupted bytes: only typed errors or a decoded image, for many random flips', async () => {
+    let state = 12345;
+    const rand = (n: number): number => {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+      return state % n;
+    };
+    for (const name of readdirSync(DECODE).filter((f) => !f.endsWith('.npy'))) {
+      const bytes = fixtureBytes(join(DECODE, name));
+      for (let trial = 0; trial < 25; trial++) {
+        const bad = bytes.slice();
+        for (let k = 0; k < 4; k++) bad[rand(bad.length)] = rand(256);
+        const e = await errorOf(bad);
+        if (e !== undefined) expect(isVitkitError(e), `${name} trial ${trial}: ${String(e)}`).toBe(true);
+      }
+    }
+  });
+
+  it('a PNG with a broken CRC is reported as corrupt', async () => {
+    const bytes = fixtureBytes(join(DECODE, 'rgb.png')).slice();
+    bytes[40] = bytes[40]! ^ 0xff;
+    expect(await errorOf(bytes)).toBeInstanceOf(CorruptImageError);
+  });
+});
