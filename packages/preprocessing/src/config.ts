@@ -23,7 +23,8 @@ function bool(cfg: Json, key: string, fallback: boolean): boolean {
 
 function rgb(cfg: Json, key: string, fallback: readonly number[]): [number, number, number] {
   const v = cfg[key] ?? fallback;
-  const arr = typeof v === 'number' ? [v, v, v] : v;
+  // One value (a number or a 1-element list, as gray-image processors write) applies to every channel.
+  const arr = typeof v === 'number' ? [v, v, v] : Array.isArray(v) && v.length === 1 ? [v[0], v[0], v[0]] : v;
   if (!Array.isArray(arr) || arr.length !== 3 || arr.some((x) => typeof x !== 'number' || !Number.isFinite(x))) {
     throw new ConfigError(`${key} must be 3 numbers, got ${JSON.stringify(v)}`);
   }

@@ -129,7 +129,9 @@ describe('reading configs', () => {
   it('bad configs are ConfigErrors naming the field', () => {
     expect(() => specFromHfConfig({ resample: 7 })).toThrow(/resample 7/);
     expect(() => specFromHfConfig({ size: { foo: 1 } })).toThrow(/size must be/);
-    expect(() => specFromHfConfig({ image_mean: [0.5] })).toThrow(/image_mean/);
+    expect(() => specFromHfConfig({ image_mean: [0.5, 0.5] })).toThrow(/image_mean/);
+    // Gray-image processors write one value; it applies to every channel.
+    expect(specFromHfConfig({ image_mean: [0.25], image_std: [0.5] }).mean).toEqual([0.25, 0.25, 0.25]);
     expect(() => specFromTimmConfig({ input_size: [1, 224, 224] })).toThrow(/RGB/);
     expect(() => specFromTimmConfig({ input_size: [3, 224, 224], crop_mode: 'zoom' })).toThrow(/crop_mode/);
     expect(() => specFromConfig('nope')).toThrow(ConfigError);
