@@ -7,5 +7,7 @@ export * from './rng.js';
 export * from './backend.js';
 export * from './io/npy.js';
 export * from './nn/functional.js';
+export { matMul2d } from './nn/matmul.js';
+export { unstackRows } from './nn/unstack_rows.js';
 export { Linear, type LinearOptions } from './nn/linear.js';
 export { LayerNorm } from './nn/layer_norm.js';

@@ -1,13 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { dropout, type Rng } from '@vitkit/core';
+import { dropout, matMul2d, type Rng } from '@vitkit/core';
 
 /**
  * How QK^T and AV are multiplied.
  * - `batched`: one batched matMul over all (batch, head) pairs.
  * - `per-head`: one 2-D matMul per (batch, head) pair. On the wasm backend only
- *   2-D matMuls reach XNNPACK, which makes this about 4x faster there (ViT-B/16,
- *   batch 1) despite the extra ops.
- * - `auto`: `per-head` on wasm, `batched` elsewhere.
+ *   2-D matMuls reach XNNPACK, which makes this several times faster there
+ *   (ViT-B/16, batch 1) despite the extra ops.
+ * - `auto`: `per-head` on wasm when each head's products are big enough to
+ *   pay for their per-op overhead (see PER_HEAD_MIN_WORK), `batched` elsewhere.
  */
 export type AttentionStrategy = 'auto' | 'batched' | 'per-head';
 
@@ -25,9 +26,25 @@ export interface ScaledDotProductResult {
   probs: tf.Tensor3D;
 }
 
-export function resolveStrategy(strategy: AttentionStrategy = 'auto'): Exclude<AttentionStrategy, 'auto'> {
+/**
+ * Multiply-adds of one head's QK^T (tokens^2 * headDim) above which `auto`
+ * goes per-head on wasm. Each per-head product costs a few kernel launches
+ * (~0.1 ms in all); the batched fallback loop runs about 1 GFLOP/s. At ViT-B/16
+ * sizes (197^2 * 64 = 2.5M) per-head wins by far; at the trainer's default
+ * (17 tokens, 16 per head: 4.6K, batch 128) the thousands of tiny products of
+ * per-head lose to one batched loop.
+ */
+export const PER_HEAD_MIN_WORK = 32_768;
+
+/** The strategy `auto` stands for on the active backend, for heads of the given size when known. */
+export function resolveStrategy(
+  strategy: AttentionStrategy = 'auto',
+  heads?: { tokens: number; headDim: number },
+): Exclude<AttentionStrategy, 'auto'> {
   if (strategy !== 'auto') return strategy;
-  return tf.getBackend() === 'wasm' ? 'per-head' : 'batched';
+  if (tf.getBackend() !== 'wasm') return 'batched';
+  if (heads && heads.tokens * heads.tokens * heads.headDim < PER_HEAD_MIN_WORK) return 'batched';
+  return 'per-head';
 }
 
 /**
@@ -36,7 +53,7 @@ export function resolveStrategy(strategy: AttentionStrategy = 'auto'): Exclude<A
  * Called inside the caller's tidy.
  */
 export function scaledDotProduct(q: tf.Tensor3D, kT: tf.Tensor3D, v: tf.Tensor3D, options: ScaledDotProductOptions = {}): ScaledDotProductResult {
-  const strategy = resolveStrategy(options.strategy);
+  const strategy = resolveStrategy(options.strategy, { tokens: q.shape[1], headDim: q.shape[2] });
   const drop = (p: tf.Tensor3D): tf.Tensor3D =>
     options.rng && options.dropRate && options.dropRate > 0 ? (dropout(p, options.dropRate, options.rng) as tf.Tensor3D) : p;
   if (strategy === 'batched') {
@@ -46,8 +63,8 @@ export function scaledDotProduct(q: tf.Tensor3D, kT: tf.Tensor3D, v: tf.Tensor3D
   const qs = tf.unstack(q) as tf.Tensor2D[];
   const ks = tf.unstack(kT) as tf.Tensor2D[];
   const vs = tf.unstack(v) as tf.Tensor2D[];
-  const probs = tf.softmax(tf.stack(qs.map((qi, i) => tf.matMul(qi, ks[i]!)))) as tf.Tensor3D;
+  const probs = tf.softmax(tf.stack(qs.map((qi, i) => matMul2d(qi, ks[i]!)))) as tf.Tensor3D;
   const ps = tf.unstack(drop(probs)) as tf.Tensor2D[];
-  const context = tf.stack(ps.map((pi, i) => tf.matMul(pi, vs[i]!))) as tf.Tensor3D;
+  const context = tf.stack(ps.map((pi, i) => matMul2d(pi, vs[i]!))) as tf.Tensor3D;
   return { probs, context };
 }
