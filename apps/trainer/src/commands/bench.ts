@@ -1,0 +1,309 @@
+// `vit bench`: inference latency, throughput, achieved GFLOP/s and peak memory
+// per preset, batch and backend, training img/s of the trainer's default
+// model, and (--compare-onnx) the same ViT under onnxruntime-node. Each
+// configuration runs in a fresh child process, so peak RSS and backend state
+// belong to it alone.
+import { spawnSync } from 'node:child_process';
+import { availableParallelism, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { isPresetName, presetConfig, presetNames, setupBackend, BACKEND_NAMES, VitkitError, type BackendName } from '@vitkit/core';
+import { createViT } from '@vitkit/vit';
+import type { Command, Flags } from '../command.js';
+import { UsageError } from '../errors.js';
+import { booleanFlag, numberFlag, stringFlag } from '../flags.js';
+import { forwardFlopsPerImage } from '../bench/flops.js';
+import { median, timeInference } from '../bench/measure.js';
+import { compareWithOnnxRuntime, type OnnxComparison } from '../bench/onnx/compare.js';
+import { measureTrainerDefault, trainerDefaultLabel } from '../bench/training.js';
+
+const DEFAULT_PRESETS = ['vit_tiny_patch16_224', 'vit_small_patch16_224', 'vit_base_patch16_224'];
+const DEFAULT_BATCHES = [1, 8];
+const DEFAULT_ONNX_PRESETS = ['vit_base_patch16_224'];
+const DEFAULT_ONNX_BATCHES = [1];
+
+export interface BenchResult {
+  mode: 'inference' | 'train';
+  preset: string;
+  backend: string;
+  threads: number;
+  batch: number;
+  median_ms: number;
+  img_per_s: number;
+  /** Achieved GFLOP/s of the matrix products (training: forward + backward, counted as 3x forward). */
+  gflops: number;
+  peak_rss_mb: number;
+  /** 1-minute load average of the machine when the measurement started (os.loadavg). */
+  load_1m: number;
+}
+
+const USAGE = `usage: vit bench [--preset NAME[,NAME...]] [--batch N[,N...]] [--backend NAME[,NAME...]] [--runs N] [--warmup N] [--json]
+       vit bench --compare-onnx [--preset NAME[,NAME...]] [--batch N[,N...]] [--threads N] [--runs N] [--rounds N] [--json]
+
+Measures inference of timm presets (median latency after warm-up, img/s, achieved
+GFLOP/s, peak RSS) for each backend, each configuration in a fresh process, then
+the training throughput (img/s) of the model \`vit train\` builds by default.
+
+  --preset LIST     presets (default ${DEFAULT_PRESETS.join(',')})
+  --batch LIST      batch sizes (default ${DEFAULT_BATCHES.join(',')})
+  --backend LIST    backends (default: tensorflow when installed, and wasm; cpu only when named — it is ~100x slower)
+  --runs N          timed runs per configuration, or training steps (default 5)
+  --warmup N        untimed runs first (default 2)
+  --threads N       wasm threads (default: available cores)
+  --no-train        skip the training-throughput measurement of the trainer's default model
+  --json            print {"results": [{"mode", "preset", "backend", "batch", "median_ms", "img_per_s", "gflops", "peak_rss_mb", "load_1m", ...}]}
+
+--compare-onnx exports the same seeded ViT (same weights) to ONNX, runs it under
+onnxruntime-node and under vitkit on wasm in one process, checks that the logits
+agree to 1e-4, and reports both median latencies and their ratio (default preset
+${DEFAULT_ONNX_PRESETS[0]}, batch 1, ${'--threads'} = available cores for both engines).
+onnxruntime-node is installed into bench/onnx/ on first use (npm install --prefix bench/onnx).
+
+  --rounds N        alternating vitkit/onnxruntime measurement rounds (default 2)`;
+
+/** A benchmark child process failed. */
+export class BenchFailedError extends VitkitError {
+  constructor(reason: string) {
+    super('E_BENCH', reason, 'run that configuration alone to see the full error');
+  }
+}
+
+function list(flags: Flags, name: string): string[] | undefined {
+  const raw = stringFlag(flags, name);
+  return raw === undefined ? undefined : raw.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+function positiveInts(values: string[], name: string): number[] {
+  return values.map((b) => {
+    const n = Number(b);
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} values must be positive integers, got "${b}"`);
+    return n;
+  });
+}
+
+function checkedPresets(presets: string[]): string[] {
+  for (const p of presets) {
+    if (!isPresetName(p)) throw new UsageError(`unknown preset "${p}"`, `use one of: ${presetNames().join(', ')}`);
+    presetConfig(p); // validates
+  }
+  return presets;
+}
+
+/** Backends that can be set up here, best first (probing each in a child would cost a process each; tfjs-node is probed by import). */
+async function defaultBackends(): Promise<BackendName[]> {
+  const out: BackendName[] = [];
+  for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+    try {
+      await import(/* @vite-ignore */ pkg);
+      out.push('tensorflow');
+      break;
+    } catch {
+      // not installed: skip
+    }
+  }
+  out.push('wasm');
+  return out;
+}
+
+const cliPath = fileURLToPath(new URL('../cli.ts', import.meta.url));
+
+function runChild<T>(args: string[], quiet: boolean): T {
+  const r = spawnSync(process.execPath, ['--conditions=@vitkit/source', '--import', 'tsx', cliPath, 'bench', ...args], {
+    encoding: 'utf8',
+    maxBuffer: 16 * 1024 * 1024,
+    stdio: ['ignore', 'pipe', quiet ? 'pipe' : 'inherit'],
+  });
+  const line = (r.stdout ?? '').trim().split('\n').pop() ?? '';
+  if (r.status !== 0 || !line.startsWith('{')) {
+    const detail = `${r.stderr ?? ''}\n${r.stdout ?? ''}`.trim().split('\n').filter(Boolean).pop() ?? `exit code ${r.status}`;
+    throw new BenchFailedError(`benchmark run failed (${args.join(' ')}): ${detail}`);
+  }
+  return JSON.parse(line) as T;
+}
+
+function round(v: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+}
+
+function peakRssMb(): number {
+  return round(process.resourceUsage().maxRSS / 1024, 1);
+}
+
+/** One inference configuration, measured in this process (the --child side). */
+async function measureInference(flags: Flags): Promise<BenchResult> {
+  const load = loadavg()[0]!;
+  const preset = stringFlag(flags, 'preset')!;
+  const backend = stringFlag(flags, 'backend') as BackendName;
+  const batch = numberFlag(flags, 'batch', { integer: true, min: 1 })!;
+  const runs = numberFlag(flags, 'runs', { integer: true, min: 1 }) ?? 5;
+  const warmup = numberFlag(flags, 'warmup', { integer: true, min: 0 }) ?? 2;
+  const threads = numberFlag(flags, 'threads', { integer: true, min: 1 });
+  const setup = await setupBackend(backend, threads === undefined ? {} : { wasmThreads: threads });
+  const model = createViT(preset, {}, { seed: 0 });
+  try {
+    const times = await timeInference(model, batch, runs, warmup);
+    const ms = median(times);
+    const flops = forwardFlopsPerImage(model.config) * batch;
+    return {
+      mode: 'inference',
+      preset,
+      backend: setup.name,
+      threads: setup.threads,
+      batch,
+      median_ms: round(ms, 2),
+      img_per_s: round((batch * 1000) / ms, 2),
+      gflops: round(flops / (ms * 1e6), 2),
+      peak_rss_mb: peakRssMb(),
+      load_1m: round(load, 2),
+    };
+  } finally {
+    model.dispose();
+  }
+}
+
+/** Training img/s of the trainer's default model (the --child-train side). */
+async function measureTraining(flags: Flags): Promise<BenchResult> {
+  const load = loadavg()[0]!;
+  const backend = stringFlag(flags, 'backend') as BackendName;
+  const steps = numberFlag(flags, 'runs', { integer: true, min: 1 }) ?? 5;
+  const warmup = numberFlag(flags, 'warmup', { integer: true, min: 0 }) ?? 1;
+  const threads = numberFlag(flags, 'threads', { integer: true, min: 1 });
+  const setup = await setupBackend(backend, threads === undefined ? {} : { wasmThreads: threads });
+  const { model, throughput } = await measureTrainerDefault(steps, Math.max(1, warmup));
+  try {
+    // Backward costs about twice the forward pass: 3x forward FLOPs per image.
+    const flops = 3 * forwardFlopsPerImage(model.config) * throughput.batch;
+    return {
+      mode: 'train',
+      preset: trainerDefaultLabel(model),
+      backend: setup.name,
+      threads: setup.threads,
+      batch: throughput.batch,
+      median_ms: round(throughput.msPerStep, 2),
+      img_per_s: round(throughput.imagesPerSecond, 2),
+      gflops: round(flops / (throughput.msPerStep * 1e6), 2),
+      peak_rss_mb: peakRssMb(),
+      load_1m: round(load, 2),
+    };
+  } finally {
+    model.dispose();
+  }
+}
+
+/** vitkit (wasm) vs onnxruntime-node on one preset and batch (the --child-onnx side). */
+async function measureOnnx(flags: Flags): Promise<OnnxComparison & { peak_rss_mb: number }> {
+  const threads = numberFlag(flags, 'threads', { integer: true, min: 1 }) ?? Math.min(8, availableParallelism());
+  const result = await compareWithOnnxRuntime({
+    preset: stringFlag(flags, 'preset')!,
+    batch: numberFlag(flags, 'batch', { integer: true, min: 1 })!,
+    threads,
+    runs: numberFlag(flags, 'runs', { integer: true, min: 1 }) ?? 5,
+    warmup: numberFlag(flags, 'warmup', { integer: true, min: 0 }) ?? 2,
+    rounds: numberFlag(flags, 'rounds', { integer: true, min: 1 }) ?? 2,
+    log: (line) => process.stderr.write(`bench: ${line}\n`),
+  });
+  return { ...result, peak_rss_mb: peakRssMb() };
+}
+
+function table(head: string[], rows: string[][], leftColumns: number): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const fmt = (cells: string[]) => cells.map((c, i) => (i < leftColumns ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [fmt(head), fmt(widths.map((w) => '-'.repeat(w))), ...rows.map(fmt)].join('\n');
+}
+
+function resultsTable(results: BenchResult[]): string {
+  const head = ['mode', 'preset', 'backend', 'threads', 'batch', 'median ms', 'img/s', 'GFLOP/s', 'peak RSS MB', 'load'];
+  const rows = results.map((r) => [r.mode, r.preset, r.backend, String(r.threads), String(r.batch), r.median_ms.toFixed(1), r.img_per_s.toFixed(2), r.gflops.toFixed(1), r.peak_rss_mb.toFixed(0), r.load_1m.toFixed(2)]);
+  return table(head, rows, 3);
+}
+
+function comparisonTable(results: OnnxComparison[]): string {
+  const head = ['preset', 'batch', 'threads', 'vitkit wasm ms', 'onnxruntime ms', 'ratio', 'max |diff|', 'load'];
+  const rows = results.map((r) => [r.preset, String(r.batch), String(r.threads), r.vitkit_ms.toFixed(1), r.onnxruntime_ms.toFixed(1), `${r.ratio.toFixed(2)}x`, r.max_abs_diff.toExponential(1), `${r.load_before.toFixed(2)} -> ${r.load_after.toFixed(2)}`]);
+  return table(head, rows, 1);
+}
+
+export const benchCommand: Command = {
+  name: 'bench',
+  summary: 'benchmark inference (latency, img/s, GFLOP/s, peak memory), training throughput, and against onnxruntime',
+  usage: USAGE,
+  options: {
+    preset: { type: 'string' },
+    batch: { type: 'string' },
+    backend: { type: 'string' },
+    runs: { type: 'string' },
+    warmup: { type: 'string' },
+    threads: { type: 'string' },
+    rounds: { type: 'string' },
+    'compare-onnx': { type: 'boolean' },
+    'no-train': { type: 'boolean' },
+    json: { type: 'boolean' },
+    child: { type: 'boolean' },
+    'child-train': { type: 'boolean' },
+    'child-onnx': { type: 'boolean' },
+  },
+  async run(flags: Flags): Promise<number> {
+    if (booleanFlag(flags, 'child')) {
+      console.log(JSON.stringify(await measureInference(flags)));
+      return 0;
+    }
+    if (booleanFlag(flags, 'child-train')) {
+      console.log(JSON.stringify(await measureTraining(flags)));
+      return 0;
+    }
+    if (booleanFlag(flags, 'child-onnx')) {
+      console.log(JSON.stringify(await measureOnnx(flags)));
+      return 0;
+    }
+    const json = booleanFlag(flags, 'json');
+    const log = (line: string): void => {
+      if (!json) process.stderr.write(`bench: ${line}\n`);
+    };
+    numberFlag(flags, 'runs', { integer: true, min: 1 });
+    numberFlag(flags, 'warmup', { integer: true, min: 0 });
+    numberFlag(flags, 'threads', { integer: true, min: 1 });
+    numberFlag(flags, 'rounds', { integer: true, min: 1 });
+    const passThrough = ['runs', 'warmup', 'threads', 'rounds'].flatMap((k) => (stringFlag(flags, k) === undefined ? [] : [`--${k}`, stringFlag(flags, k)!]));
+
+    if (booleanFlag(flags, 'compare-onnx')) {
+      if (stringFlag(flags, 'backend') !== undefined && stringFlag(flags, 'backend') !== 'wasm') {
+        throw new UsageError('--compare-onnx measures vitkit on the wasm backend only', 'drop --backend');
+      }
+      const presets = checkedPresets(list(flags, 'preset') ?? DEFAULT_ONNX_PRESETS);
+      const batches = positiveInts(list(flags, 'batch') ?? DEFAULT_ONNX_BATCHES.map(String), 'batch');
+      const comparisons: OnnxComparison[] = [];
+      for (const preset of presets) {
+        for (const batch of batches) {
+          log(`${preset}, batch ${batch}: vitkit (wasm) vs onnxruntime-node ...`);
+          comparisons.push(runChild<OnnxComparison>(['--child-onnx', '--preset', preset, '--batch', String(batch), ...passThrough], json));
+        }
+      }
+      console.log(json ? JSON.stringify({ comparisons }) : comparisonTable(comparisons));
+      return 0;
+    }
+
+    const presets = checkedPresets(list(flags, 'preset') ?? DEFAULT_PRESETS);
+    const batches = positiveInts(list(flags, 'batch') ?? DEFAULT_BATCHES.map(String), 'batch');
+    const backends = (list(flags, 'backend') as BackendName[] | undefined) ?? (await defaultBackends());
+    for (const b of backends) {
+      if (!(BACKEND_NAMES as readonly string[]).includes(b)) throw new UsageError(`unknown backend "${b}"`, `use one of: ${BACKEND_NAMES.join(', ')}`);
+    }
+    const results: BenchResult[] = [];
+    for (const backend of backends) {
+      for (const preset of presets) {
+        for (const batch of batches) {
+          log(`${preset} on ${backend}, batch ${batch} ...`);
+          results.push(runChild<BenchResult>(['--child', '--preset', preset, '--backend', backend, '--batch', String(batch), ...passThrough], true));
+        }
+      }
+    }
+    if (!booleanFlag(flags, 'no-train')) {
+      for (const backend of backends) {
+        log(`training throughput of the trainer's default model on ${backend} ...`);
+        results.push(runChild<BenchResult>(['--child-train', '--backend', backend, ...passThrough], true));
+      }
+    }
+    console.log(json ? JSON.stringify({ results }) : resultsTable(results));
+    return 0;
+  },
+};

@@ -1,0 +1,43 @@
+// Spawns `vit eval` on a run made by `vit train` and on the reference fixture.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const ROOT = resolve(fileURLToPath(new URL('../../../', import.meta.url)));
+const tmp = mkdtempSync(join(tmpdir(), 'vit-eval-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function vit(args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--conditions=@vitkit/source', '--import', 'tsx', 'apps/trainer/src/cli.ts', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('vit eval', () => {
+  it('prints the same test accuracy as the run that trained the model', () => {
+    const config = join(tmp, 'tiny.json');
+    writeFileSync(config, JSON.stringify({ imageSize: 28, patchSize: 7, inChannels: 1, embedDim: 16, depth: 1, numHeads: 2, mlpDim: 32, numClasses: 10 }));
+    const out = join(tmp, 'run');
+    expect(vit(['train', '--config', config, '--steps', '20', '--batch-size', '32', '--out', out]).code).toBe(0);
+    const metrics = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; accuracy?: number; count?: number });
+    const test = metrics.find((m) => m.type === 'test')!;
+    expect(test.count).toBe(2000);
+
+    const r = vit(['eval', '--weights', join(out, 'model.safetensors'), '--config', join(out, 'config.json'), '--data', 'data/fashion-mnist-subset', '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const result = JSON.parse(r.stdout) as { accuracy: number; count: number; split: string };
+    expect(result).toMatchObject({ count: 2000, split: 'test' });
+    expect(result.accuracy).toBe(test.accuracy);
+    // A run directory works as --weights too (config.json beside the weights).
+    expect(JSON.parse(vit(['eval', '--weights', out, '--json']).stdout).accuracy).toBe(test.accuracy);
+  });
+
+  it('fails in one line on a missing checkpoint', () => {
+    const r = vit(['eval', '--weights', join(tmp, 'nope.safetensors'), '--json']);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});

@@ -1,0 +1,124 @@
+// Spawns `vit train`: the one-step PyTorch fixture, and interrupted runs
+// (SIGKILL mid-run, Ctrl-C) resumed to the same losses as a straight run.
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { convertToTimm, parseSafetensors } from '@vitkit/weights';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const ROOT = resolve(fileURLToPath(new URL('../../../', import.meta.url)));
+const STEP = join(ROOT, 'fixtures/reference/vit-micro-train-step');
+const MICRO = join(ROOT, 'fixtures/reference/vit-micro');
+const CLI = ['--conditions=@vitkit/source', '--import', 'tsx', 'apps/trainer/src/cli.ts', 'train'];
+
+const tmp = mkdtempSync(join(tmpdir(), 'vit-train-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function vit(args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [...CLI, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+function fixture(path: string): Buffer {
+  expect(existsSync(path), `fixture ${path} is missing`).toBe(true);
+  return readFileSync(path);
+}
+
+function timmTensors(bytes: Uint8Array): Map<string, Float32Array> {
+  const { tensors } = convertToTimm(parseSafetensors(bytes).tensors, 'torchvision');
+  return new Map([...tensors].map(([k, t]) => [k, t.data as Float32Array]));
+}
+
+function stepLosses(runDir: string): Map<number, number> {
+  const lines = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; step: number; loss: number });
+  return new Map(lines.filter((l) => l.type === 'step').map((l) => [l.step, l.loss]));
+}
+
+describe('vit train', () => {
+  it('takes the reference AdamW step on the vit-micro fixture (loss 1e-5, weights 1e-5)', () => {
+    const data = join(tmp, 'step-data');
+    mkdirSync(data);
+    for (const f of ['input_nhwc.npy', 'labels.npy']) copyFileSync(join(STEP, f), join(data, f));
+    fixture(join(MICRO, 'torchvision.safetensors'));
+    const out = join(tmp, 'step-run');
+    const r = vit([
+      '--data', data, '--weights', join(MICRO, 'torchvision.safetensors'), '--config', join(MICRO, 'hf-config.json'),
+      '--steps', '1', '--batch-size', '4', '--lr', '1e-3', '--weight-decay', '0.05', '--weight-decay-on', 'all',
+      '--label-smoothing', '0.1', '--clip-grad', '1', '--schedule', 'constant', '--warmup', '0', '--no-augment', '--no-shuffle',
+      '--val-split', '0', '--out', out,
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const manifest = JSON.parse(fixture(join(STEP, 'manifest.json')).toString()) as { loss: number };
+    expect(Math.abs(stepLosses(out).get(1)! - manifest.loss)).toBeLessThan(1e-5);
+
+    const ours = parseSafetensors(readFileSync(join(out, 'model.safetensors'))).tensors;
+    const expected = timmTensors(fixture(join(STEP, 'after_step_torchvision.safetensors')));
+    const grads = timmTensors(fixture(join(STEP, 'grads_torchvision.safetensors')));
+    expect([...ours.keys()].sort()).toEqual([...expected.keys()].sort());
+    let worst = 0;
+    for (const [name, t] of ours) {
+      const e = expected.get(name)!;
+      const g = grads.get(name)!;
+      for (let i = 0; i < e.length; i++) {
+        const d = Math.abs(t.data[i]! - e[i]!);
+        // Key biases have an exact gradient of 0; both sides step on rounding noise (see the package's fixture test).
+        if (Math.abs(g[i]!) < 1e-8) expect(name.endsWith('attn.qkv.bias') && d <= 2e-3 + 1e-7).toBe(true);
+        else worst = Math.max(worst, d);
+      }
+    }
+    expect(worst).toBeLessThan(1e-5);
+  });
+
+  it('resumes after SIGKILL and after Ctrl-C with the losses of an uninterrupted run', async () => {
+    const config = join(tmp, 'tiny.json');
+    writeFileSync(config, JSON.stringify({ imageSize: 28, patchSize: 7, inChannels: 1, embedDim: 16, depth: 1, numHeads: 2, mlpDim: 32, numClasses: 10 }));
+    // Cosine schedule, augmentation, shuffling and dropout all on: everything random must be restored exactly.
+    const common = ['--config', config, '--steps', '40', '--batch-size', '16', '--val-split', '0.01', '--log-every', '1', '--checkpoint-every', '10', '--dropout', '0.1', '--drop-path', '0.1', '--seed', '3'];
+    const straight = join(tmp, 'straight');
+    expect(vit([...common, '--out', straight]).code).toBe(0);
+    const expected = stepLosses(straight);
+    expect([...expected.keys()]).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+
+    for (const signal of ['SIGKILL', 'SIGINT'] as const) {
+      const out = join(tmp, `killed-${signal}`);
+      const child = spawn(process.execPath, [...CLI, ...common, '--out', out], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      let seen = '';
+      const exit = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+      await new Promise<void>((res) => {
+        child.stdout.on('data', (d: Buffer) => {
+          seen += d.toString();
+          if (/checkpoint saved at step 10/.test(seen)) {
+            child.kill(signal);
+            res();
+          }
+        });
+        child.on('exit', () => res());
+      });
+      const code = await exit;
+      if (signal === 'SIGINT') expect(code).toBe(130);
+      else expect(code).toBe(null);
+      // What the interruption left: a complete checkpoint, never a staging directory in its place.
+      const state = JSON.parse(readFileSync(join(out, 'checkpoint', 'trainer_state.json'), 'utf8')) as { state: { step: number } };
+      expect(state.state.step).toBeGreaterThanOrEqual(10);
+      expect(state.state.step).toBeLessThan(40);
+      const resumed = vit(['--resume', out]);
+      expect(resumed.code).toBe(0);
+      expect(resumed.stdout).toMatch(/from step \d+/);
+      expect(readdirSync(out).filter((f) => f.startsWith('.'))).toEqual([]);
+      const got = stepLosses(out);
+      expect([...got.keys()]).toEqual([...expected.keys()]);
+      for (const [step, loss] of expected) expect(Math.abs(got.get(step)! - loss), `step ${step} after ${signal}`).toBeLessThan(1e-5);
+    }
+  });
+
+  it('explains bad flags in one line', () => {
+    const r = vit(['--resume', join(tmp, 'straight'), '--lr', '0.1']);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/--lr cannot be changed when resuming/);
+    expect(vit(['--batch-size', 'many']).stderr).toMatch(/--batch-size must be an integer/);
+  });
+});

@@ -1,0 +1,29 @@
+import { VitkitError } from '@vitkit/core';
+
+/** A dataset could not be found, read or understood. */
+export class DataError extends VitkitError {
+  constructor(reason: string, hint?: string, options?: { cause?: unknown }) {
+    super('E_DATA', reason, hint, options);
+  }
+}
+
+/** A training setting is out of range or inconsistent with the data or the model. */
+export class TrainingConfigError extends VitkitError {
+  constructor(reason: string, hint?: string) {
+    super('E_TRAIN_CONFIG', reason, hint);
+  }
+}
+
+/** A run directory cannot be resumed (missing, incomplete or from another setup). */
+export class CheckpointError extends VitkitError {
+  constructor(reason: string, hint?: string, options?: { cause?: unknown }) {
+    super('E_CHECKPOINT', reason, hint, options);
+  }
+}
+
+/** Gradients are not available (registerGradients() failed or was not called). */
+export class GradientsUnavailableError extends VitkitError {
+  constructor(reason: string, hint?: string, options?: { cause?: unknown }) {
+    super('E_GRADIENTS', reason, hint, options);
+  }
+}

@@ -1,0 +1,92 @@
+// Gradients (call once before training in Node).
+export { registerGradients, gradientsRegistered } from './gradients.js';
+export { installFastMatMulGradient } from './fast_matmul_gradient.js';
+
+// Errors.
+export { DataError, TrainingConfigError, CheckpointError, GradientsUnavailableError } from './errors.js';
+
+// Loss and optimization.
+export { crossEntropy, smoothTargets, type CrossEntropyOptions, type Targets } from './loss.js';
+export { AdamW, type AdamWOptions, type AdamWState, type OptimizedParameter } from './optim/adamw.js';
+export { clipByGlobalNorm, globalNorm, type ClipResult } from './optim/clip.js';
+export { learningRateAt, validateSchedule, type ScheduleKind, type ScheduleOptions } from './optim/schedule.js';
+export { optimizedParameters, type WeightDecayOn } from './optim/decay.js';
+
+// Data.
+export {
+  subset,
+  classCounts,
+  validateDataset,
+  datasetSize,
+  inferNumClasses,
+  type ImageDataset,
+  type DatasetSplits,
+  type Normalization,
+} from './data/dataset.js';
+export { parseIdx, readIdx, serializeIdx, type IdxArray } from './data/idx.js';
+export {
+  loadMnistDir,
+  loadIdxPair,
+  FASHION_MNIST_CLASSES,
+  FASHION_MNIST_NORMALIZATION,
+  MNIST_NORMALIZATION,
+  type MnistDirOptions,
+} from './data/mnist.js';
+export {
+  loadFashionMnist,
+  locateFashionMnist,
+  downloadFashionMnist,
+  fashionMnistSearchPath,
+  FASHION_MNIST_URL,
+  FASHION_MNIST_FILES,
+  SYSTEM_FASHION_MNIST_DIR,
+  type FashionMnistOptions,
+} from './data/fashion_mnist.js';
+export { loadCifar10Dir, parseCifar10, CIFAR10_CLASSES, CIFAR10_NORMALIZATION } from './data/cifar.js';
+export { loadNpyPair, loadNpyPairDir } from './data/npy_pair.js';
+export { loadImageFolder, IMAGENET_NORMALIZATION, type ImageFolderOptions } from './data/image_folder.js';
+export { loadDataset, detectDatasetKind, type DatasetKind, type LoadDatasetOptions, type LoadedDataset } from './data/load.js';
+export { epochOrder, splitIndices } from './data/order.js';
+export { makeBatch, gatherPixels, fitToModel, pixelsToTensor, type Batch, type InputSpec, type GatherOptions } from './data/batch.js';
+export { defaultAugmentation, type Augmentation, type DefaultAugmentationOptions } from './data/augmentation.js';
+
+// Training.
+export type { TrainableModel } from './train/model.js';
+export { lossAndGradients, type LossAndGradients, type MicroBatch, type GradientOptions } from './train/gradients.js';
+export {
+  Trainer,
+  type TrainerOptions,
+  type TrainerState,
+  type StepResult,
+  type ResolvedTrainerOptions,
+} from './train/trainer.js';
+export { evaluate, type EvaluationResult, type EvaluateOptions } from './train/evaluate.js';
+export { measureTrainingThroughput, type ThroughputOptions, type TrainingThroughput } from './train/throughput.js';
+export { useBatchedAttention } from './train/attention.js';
+
+// Run directories.
+export { writeFileAtomic } from './run/atomic.js';
+export {
+  saveRunCheckpoint,
+  readRunCheckpoint,
+  restoreTrainer,
+  disposeRunCheckpoint,
+  checkpointDirOf,
+  configJson,
+  modelSafetensors,
+  RUN_FILES,
+  type RunCheckpoint,
+  type TrainerStateFile,
+} from './run/checkpoint.js';
+export { MetricsLog, readMetrics, type MetricsRecord } from './run/metrics.js';
+export { renderTrainingPlot } from './run/plot.js';
+export {
+  runTraining,
+  preprocessorConfig,
+  METRICS_FILE,
+  PLOT_FILE,
+  PREPROCESSOR_FILE,
+  type RunTrainingOptions,
+  type RunTrainingResult,
+  type StepProgress,
+} from './run/run_training.js';

@@ -1,0 +1,77 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { Rng } from '@vitkit/core';
+import { GradientsUnavailableError } from '../errors.js';
+import { gradientsRegistered } from '../gradients.js';
+import { crossEntropy, type Targets } from '../loss.js';
+import type { TrainableModel } from './model.js';
+
+export interface LossAndGradients {
+  /** Mean loss over the micro-batches (each weighted equally). */
+  loss: number;
+  /**
+   * Gradients of that mean loss, by parameter name. The caller disposes them.
+   * Parameters the loss does not depend on have no entry (as PyTorch leaves
+   * their `.grad` None).
+   */
+  grads: Record<string, tf.Tensor>;
+}
+
+export interface MicroBatch {
+  x: tf.Tensor4D;
+  targets: Targets;
+}
+
+export interface GradientOptions {
+  labelSmoothing?: number;
+  /** Drives dropout and stochastic depth when the model is in training mode. */
+  rng?: Rng;
+}
+
+/**
+ * Forward + backward over one or more micro-batches, accumulating the
+ * gradient of the mean of their losses (gradient accumulation): the result
+ * equals one pass over the concatenated batch when micro-batches are the
+ * same size. Only the model's parameters are differentiated.
+ */
+export function lossAndGradients(model: TrainableModel, batches: readonly MicroBatch[], options: GradientOptions = {}): LossAndGradients {
+  if (!gradientsRegistered()) {
+    throw new GradientsUnavailableError('tfjs gradients are not registered', 'call `await registerGradients()` from @vitkit/training before training');
+  }
+  const params = model.namedParameters();
+  const varList = [...params.values()].map((p) => p.variable);
+  const nameOf = new Map([...params].map(([name, p]) => [p.variable.name, name]));
+  const scale = 1 / batches.length;
+  let sum: Record<string, tf.Tensor> | undefined;
+  let lossSum = 0;
+  for (const batch of batches) {
+    const { value, grads } = tf.variableGrads(() => {
+      // Everything the forward pass returns besides the loss is freed by the tidy around it.
+      const out = model.forward(batch.x, options.rng ? { rng: options.rng } : {});
+      return crossEntropy(out.logits, batch.targets, { labelSmoothing: options.labelSmoothing ?? 0 });
+    }, varList);
+    lossSum += value.dataSync()[0]!;
+    value.dispose();
+    if (!sum) {
+      sum = {};
+      for (const [varName, g] of Object.entries(grads)) sum[nameOf.get(varName)!] = g;
+    } else {
+      for (const [varName, g] of Object.entries(grads)) {
+        const name = nameOf.get(varName)!;
+        const prev = sum[name]!;
+        sum[name] = tf.add(prev, g);
+        prev.dispose();
+        g.dispose();
+      }
+    }
+  }
+  const grads: Record<string, tf.Tensor> = {};
+  for (const [name, g] of Object.entries(sum ?? {})) {
+    if (scale === 1) {
+      grads[name] = g;
+    } else {
+      grads[name] = tf.mul(g, scale);
+      g.dispose();
+    }
+  }
+  return { loss: lossSum * scale, grads };
+}

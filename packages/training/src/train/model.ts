@@ -1,0 +1,13 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import type { Module, Rng, ViTConfig } from '@vitkit/core';
+
+/**
+ * What training needs from a model: a vitkit Module (named parameters,
+ * train/eval modes) with a config and a forward pass that returns logits and
+ * takes the Rng that drives dropout and stochastic depth.
+ * `VisionTransformer` from @vitkit/vit is one.
+ */
+export interface TrainableModel extends Module {
+  readonly config: ViTConfig;
+  forward(x: tf.Tensor, options?: { rng?: Rng }): { logits: tf.Tensor2D; features?: tf.Tensor2D };
+}

@@ -1,0 +1,304 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { Rng } from '@vitkit/core';
+import { mixupCutmix } from '@vitkit/preprocessing';
+import type { Augmentation } from '../data/augmentation.js';
+import type { ImageDataset } from '../data/dataset.js';
+import { gatherPixels, pixelsToTensor } from '../data/batch.js';
+import { epochOrder, epochSeed } from '../data/order.js';
+import { TrainingConfigError } from '../errors.js';
+import { AdamW, type AdamWState } from '../optim/adamw.js';
+import { clipByGlobalNorm, globalNorm } from '../optim/clip.js';
+import { optimizedParameters, type WeightDecayOn } from '../optim/decay.js';
+import { learningRateAt, validateSchedule, type ScheduleKind } from '../optim/schedule.js';
+import { lossAndGradients, type MicroBatch } from './gradients.js';
+import { useBatchedAttention } from './attention.js';
+import type { TrainableModel } from './model.js';
+
+export interface TrainerOptions {
+  /** Samples per forward pass. */
+  batchSize: number;
+  /** Micro-batches per optimizer step (gradient accumulation, default 1): the effective batch is batchSize * gradAccum. */
+  gradAccum?: number;
+  /** Passes over the training set (default 1); ignored for stopping when `steps` is given. */
+  epochs?: number;
+  /** Stop after this many optimizer steps in total. */
+  steps?: number;
+  /** Peak learning rate (default 1e-3). */
+  lr?: number;
+  /** Floor of the cosine schedule (default 0). */
+  minLr?: number;
+  schedule?: ScheduleKind;
+  /** Linear warmup steps (default 0). */
+  warmup?: number;
+  /** Decoupled weight decay (default 0.05). */
+  weightDecay?: number;
+  weightDecayOn?: WeightDecayOn;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  labelSmoothing?: number;
+  /** Global-norm gradient clipping threshold (0 or undefined: no clipping). */
+  clipGrad?: number;
+  /** Shuffle the training set each epoch with a seeded permutation (default true). */
+  shuffle?: boolean;
+  /** Per-image augmentation of uint8 training images (see defaultAugmentation). */
+  augment?: Augmentation;
+  /** Mixup alpha (0: off). With cutmix too, each batch gets one of them at random. */
+  mixup?: number;
+  /** CutMix alpha (0: off). */
+  cutmix?: number;
+  /** Seeds shuffling, augmentation, mixup and dropout (default 0). */
+  seed?: number;
+  /** Switch the model to batched attention, much faster for training batches on wasm (default true). */
+  batchedAttention?: boolean;
+}
+
+/** Where a run stands, enough to continue it exactly. */
+export interface TrainerState {
+  /** Optimizer steps done. */
+  step: number;
+  /** The epoch being consumed (0-based). */
+  epoch: number;
+  /** Optimizer steps already taken from this epoch's order. */
+  batchInEpoch: number;
+  /** State of the Rng that drives augmentation and mixup. */
+  dataRng: number;
+  /** State of the Rng that drives dropout and stochastic depth. */
+  modelRng: number;
+}
+
+export interface StepResult {
+  /** The step just taken (1-based). */
+  step: number;
+  /** Its loss, computed before the update. */
+  loss: number;
+  lr: number;
+  /** Global gradient norm before clipping. */
+  gradNorm: number;
+  /** Epoch (0-based) the step's samples came from. */
+  epoch: number;
+  /** True when this step finished its epoch. */
+  epochEnded: boolean;
+  /** Images seen in this step. */
+  images: number;
+}
+
+/** A resolved option set (defaults filled in), as saved in checkpoints. */
+export type ResolvedTrainerOptions = Required<Omit<TrainerOptions, 'augment' | 'steps' | 'epochs' | 'batchedAttention'>> & {
+  epochs: number;
+  steps: number | undefined;
+  augment: boolean;
+};
+
+function resolveOptions(o: TrainerOptions): ResolvedTrainerOptions {
+  return {
+    batchSize: o.batchSize,
+    gradAccum: o.gradAccum ?? 1,
+    epochs: o.epochs ?? 1,
+    steps: o.steps,
+    lr: o.lr ?? 1e-3,
+    minLr: o.minLr ?? 0,
+    schedule: o.schedule ?? 'cosine',
+    warmup: o.warmup ?? 0,
+    weightDecay: o.weightDecay ?? 0.05,
+    weightDecayOn: o.weightDecayOn ?? 'matrices',
+    beta1: o.beta1 ?? 0.9,
+    beta2: o.beta2 ?? 0.999,
+    eps: o.eps ?? 1e-8,
+    labelSmoothing: o.labelSmoothing ?? 0,
+    clipGrad: o.clipGrad ?? 0,
+    shuffle: o.shuffle ?? true,
+    augment: o.augment !== undefined,
+    mixup: o.mixup ?? 0,
+    cutmix: o.cutmix ?? 0,
+    seed: o.seed ?? 0,
+  };
+}
+
+function positiveInt(name: string, v: number | undefined): void {
+  if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new TrainingConfigError(`${name} must be a positive integer, got ${v}`);
+}
+
+/**
+ * Runs the optimization of a model on an in-memory dataset, one optimizer
+ * step at a time: batches in a seeded order, optional augmentation and
+ * mixup, cross entropy with label smoothing, gradient accumulation,
+ * global-norm clipping, AdamW with a warmup + cosine (or constant) schedule.
+ *
+ * Everything random is driven by seeded Rngs whose state is part of
+ * `getState()`, so a run restored with `setState()` (and the optimizer state
+ * and weights) continues exactly as if it had never stopped.
+ */
+export class Trainer {
+  readonly model: TrainableModel;
+  readonly data: ImageDataset;
+  readonly options: ResolvedTrainerOptions;
+  readonly optimizer: AdamW;
+  /** Optimizer steps per epoch (incomplete last batches are dropped). */
+  readonly stepsPerEpoch: number;
+  /** Optimizer steps of the whole run. */
+  readonly totalSteps: number;
+  private readonly augment: Augmentation | undefined;
+  private readonly dataRng: Rng;
+  private readonly modelRng: Rng;
+  private state: Omit<TrainerState, 'dataRng' | 'modelRng'> = { step: 0, epoch: 0, batchInEpoch: 0 };
+  private order: { epoch: number; indices: number[] } | undefined;
+
+  constructor(model: TrainableModel, data: ImageDataset, options: TrainerOptions) {
+    const o = resolveOptions(options);
+    positiveInt('batchSize', o.batchSize);
+    positiveInt('gradAccum', o.gradAccum);
+    positiveInt('epochs', o.epochs);
+    positiveInt('steps', o.steps);
+    if (!(o.labelSmoothing >= 0 && o.labelSmoothing < 1)) throw new TrainingConfigError(`labelSmoothing must be in [0, 1), got ${o.labelSmoothing}`);
+    if (!(o.clipGrad >= 0)) throw new TrainingConfigError(`clipGrad must be >= 0, got ${o.clipGrad}`);
+    if (!(o.mixup >= 0)) throw new TrainingConfigError(`mixup alpha must be >= 0, got ${o.mixup}`);
+    if (!(o.cutmix >= 0)) throw new TrainingConfigError(`cutmix alpha must be >= 0, got ${o.cutmix}`);
+    if (data.numClasses > model.config.numClasses) {
+      throw new TrainingConfigError(
+        `the data has ${data.numClasses} classes but the model outputs ${model.config.numClasses}`,
+        'build the model with numClasses matching the data (CLI: --num-classes)',
+      );
+    }
+    const perStep = o.batchSize * o.gradAccum;
+    this.stepsPerEpoch = Math.floor(data.shape[0] / perStep);
+    if (this.stepsPerEpoch < 1) {
+      throw new TrainingConfigError(
+        `${data.name} has ${data.shape[0]} samples, fewer than one step's ${perStep} (batch size ${o.batchSize} x accumulation ${o.gradAccum})`,
+        'use a smaller batch size',
+      );
+    }
+    this.totalSteps = o.steps ?? o.epochs * this.stepsPerEpoch;
+    validateSchedule({ kind: o.schedule, lr: o.lr, totalSteps: this.totalSteps, warmupSteps: o.warmup, minLr: o.minLr });
+    this.model = model;
+    this.data = data;
+    this.options = o;
+    this.augment = options.augment;
+    this.optimizer = new AdamW(optimizedParameters(model.namedParameters(), o.weightDecayOn), {
+      lr: o.lr,
+      beta1: o.beta1,
+      beta2: o.beta2,
+      eps: o.eps,
+      weightDecay: o.weightDecay,
+    });
+    if (options.batchedAttention ?? true) useBatchedAttention(model);
+    this.dataRng = new Rng(epochSeed(o.seed, -2));
+    this.modelRng = new Rng(epochSeed(o.seed, -3));
+  }
+
+  get step(): number {
+    return this.state.step;
+  }
+
+  get epoch(): number {
+    return this.state.epoch;
+  }
+
+  get done(): boolean {
+    return this.state.step >= this.totalSteps;
+  }
+
+  /** The learning rate of step `step` (1-based). */
+  learningRate(step: number): number {
+    const o = this.options;
+    return learningRateAt(step, { kind: o.schedule, lr: o.lr, totalSteps: this.totalSteps, warmupSteps: o.warmup, minLr: o.minLr });
+  }
+
+  /** The sample indices of the next optimizer step, one array per micro-batch. */
+  nextIndices(): number[][] {
+    const { epoch, batchInEpoch } = this.state;
+    if (!this.order || this.order.epoch !== epoch) {
+      this.order = { epoch, indices: epochOrder(this.data.shape[0], epoch, this.options.seed, this.options.shuffle) };
+    }
+    const { batchSize, gradAccum } = this.options;
+    const first = batchInEpoch * gradAccum;
+    return Array.from({ length: gradAccum }, (_, k) => this.order!.indices.slice((first + k) * batchSize, (first + k + 1) * batchSize));
+  }
+
+  /** Pixels (augmented), then mixup/cutmix, then tensors fitted to the model. */
+  private prepare(indices: number[]): MicroBatch {
+    const [, h, w, c] = this.data.shape;
+    const shape: [number, number, number, number] = [indices.length, h, w, c];
+    const pixels = gatherPixels(this.data, indices, this.augment ? { augment: this.augment, rng: this.dataRng } : {});
+    const labels = Int32Array.from(indices, (i) => this.data.labels[i]!);
+    const { mixup, cutmix } = this.options;
+    if (mixup > 0 || cutmix > 0) {
+      const k = this.model.config.numClasses;
+      // Smoothing is left to the loss: it is linear, so smoothing the mixed targets there is the same.
+      const mixed = mixupCutmix({ data: pixels, shape }, labels, k, this.dataRng, { mixupAlpha: mixup, cutmixAlpha: cutmix, labelSmoothing: 0 });
+      return { x: pixelsToTensor(mixed.images.data, shape, this.model.config), targets: tf.tensor2d(mixed.targets, [indices.length, k]) };
+    }
+    return { x: pixelsToTensor(pixels, shape, this.model.config), targets: tf.tensor1d(labels, 'int32') };
+  }
+
+  /** Takes one optimizer step. */
+  trainStep(): StepResult {
+    if (this.done) throw new TrainingConfigError(`the run is complete (${this.totalSteps} steps)`, 'raise the step or epoch count to train further');
+    const step = this.state.step + 1;
+    const epoch = this.state.epoch;
+    const lr = this.learningRate(step);
+    this.model.train();
+    const micro = this.nextIndices().map((idx) => this.prepare(idx));
+    let grads: Record<string, tf.Tensor> = {};
+    let loss: number;
+    let gradNorm: number;
+    try {
+      const r = lossAndGradients(this.model, micro, { labelSmoothing: this.options.labelSmoothing, rng: this.modelRng });
+      grads = r.grads;
+      loss = r.loss;
+      if (this.options.clipGrad > 0) {
+        const clipped = clipByGlobalNorm(grads, this.options.clipGrad);
+        tf.dispose(Object.values(grads));
+        grads = clipped.grads;
+        gradNorm = clipped.norm;
+      } else {
+        const n = globalNorm(Object.values(grads));
+        gradNorm = n.dataSync()[0]!;
+        n.dispose();
+      }
+      this.optimizer.step(grads, lr);
+    } finally {
+      tf.dispose(Object.values(grads));
+      for (const m of micro) tf.dispose([m.x, m.targets]);
+    }
+    this.state.step = step;
+    this.state.batchInEpoch += 1;
+    const epochEnded = this.state.batchInEpoch >= this.stepsPerEpoch;
+    if (epochEnded) {
+      this.state.epoch += 1;
+      this.state.batchInEpoch = 0;
+    }
+    return { step, loss, lr, gradNorm, epoch, epochEnded, images: this.options.batchSize * this.options.gradAccum };
+  }
+
+  getState(): TrainerState {
+    return { ...this.state, dataRng: this.dataRng.getState(), modelRng: this.modelRng.getState() };
+  }
+
+  /** Restores where the run stands (weights and optimizer moments are restored separately). */
+  setState(s: TrainerState): void {
+    for (const k of ['step', 'epoch', 'batchInEpoch', 'dataRng', 'modelRng'] as const) {
+      if (!Number.isInteger(s[k]) || s[k] < 0) throw new TrainingConfigError(`trainer state ${k} must be an integer >= 0, got ${String(s[k])}`);
+    }
+    if (s.batchInEpoch >= this.stepsPerEpoch) {
+      throw new TrainingConfigError(`trainer state is at batch ${s.batchInEpoch} of an epoch of ${this.stepsPerEpoch} steps`, 'resume with the same data and batch size');
+    }
+    this.state = { step: s.step, epoch: s.epoch, batchInEpoch: s.batchInEpoch };
+    this.dataRng.setState(s.dataRng);
+    this.modelRng.setState(s.modelRng);
+    this.order = undefined;
+  }
+
+  getOptimizerState(): AdamWState {
+    return this.optimizer.getState();
+  }
+
+  setOptimizerState(state: AdamWState): void {
+    this.optimizer.setState(state);
+  }
+
+  /** Frees the optimizer's moments (not the model). */
+  dispose(): void {
+    this.optimizer.dispose();
+  }
+}

@@ -1,0 +1,258 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { crc32, deflateSync, gzipSync } from 'node:zlib';
+import * as tf from '@tensorflow/tfjs-core';
+import { Rng, serializeNpy, setupBackend } from '@vitkit/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  classCounts,
+  DataError,
+  defaultAugmentation,
+  detectDatasetKind,
+  epochOrder,
+  FASHION_MNIST_FILES,
+  fitToModel,
+  gatherPixels,
+  loadDataset,
+  locateFashionMnist,
+  makeBatch,
+  parseCifar10,
+  parseIdx,
+  serializeIdx,
+  splitIndices,
+} from '../src/index.js';
+import { SUBSET } from './helpers.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'vitkit-data-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+beforeAll(async () => {
+  await setupBackend('cpu');
+});
+
+/** A minimal RGB PNG (8-bit, no filtering) so ImageFolder loading can be tested without image files in the repo. */
+function png(width: number, height: number, rgb: (x: number, y: number) => [number, number, number]): Uint8Array {
+  const chunk = (type: string, data: Uint8Array): Buffer => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(td) >>> 0);
+    return Buffer.concat([len, td, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8;
+  ihdr[9] = 2;
+  const raw = Buffer.alloc(height * (1 + width * 3));
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) raw.set(rgb(x, y), y * (1 + width * 3) + 1 + x * 3);
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', new Uint8Array(0))]);
+}
+
+describe('IDX', () => {
+  it('round-trips uint8 arrays, gzipped or not', () => {
+    const data = Uint8Array.from({ length: 2 * 3 * 4 }, (_, i) => i * 7);
+    const bytes = serializeIdx([2, 3, 4], data);
+    for (const b of [bytes, gzipSync(bytes)]) {
+      const a = parseIdx(b);
+      expect(a.shape).toEqual([2, 3, 4]);
+      expect(Array.from(a.data)).toEqual(Array.from(data));
+    }
+  });
+  it('reads big-endian int32 data', () => {
+    const b = new Uint8Array([0, 0, 0x0c, 1, 0, 0, 0, 2, 0, 0, 1, 0, 0xff, 0xff, 0xff, 0xfe]);
+    expect(Array.from(parseIdx(b).data)).toEqual([256, -2]);
+  });
+  it('rejects bad and truncated files with DataErrors', () => {
+    expect(() => parseIdx(new Uint8Array([1, 2, 3, 4, 5]))).toThrow(DataError);
+    expect(() => parseIdx(serializeIdx([10], new Uint8Array(10)).subarray(0, 12))).toThrow(/truncated/);
+    expect(() => parseIdx(new Uint8Array([0x1f, 0x8b, 1, 2, 3]))).toThrow(/gzip/);
+  });
+});
+
+describe('the shipped Fashion-MNIST subset', () => {
+  it('has 10,000 training and 2,000 test images, balanced over 10 classes', async () => {
+    const ds = await loadDataset(SUBSET);
+    expect(ds.kind).toBe('idx');
+    expect(ds.train.shape).toEqual([10000, 28, 28, 1]);
+    expect(ds.test!.shape).toEqual([2000, 28, 28, 1]);
+    expect(classCounts(ds.train)).toEqual(new Array(10).fill(1000));
+    expect(classCounts(ds.test!)).toEqual(new Array(10).fill(200));
+    expect(ds.train.classNames?.[9]).toBe('Ankle boot');
+    expect(ds.train.normalization).toEqual({ mean: [0.286], std: [0.353] });
+  });
+});
+
+describe('CIFAR-10 binary', () => {
+  it('turns planar records into NHWC images with labels', () => {
+    const rec = new Uint8Array(3073 * 2);
+    rec[0] = 3;
+    rec[3073] = 9;
+    // Record 0: red plane 10, green 20, blue 30 at pixel (0, 1).
+    rec[1 + 1] = 10;
+    rec[1 + 1024 + 1] = 20;
+    rec[1 + 2048 + 1] = 30;
+    const ds = parseCifar10([rec], 'c');
+    expect(ds.shape).toEqual([2, 32, 32, 3]);
+    expect(Array.from(ds.labels)).toEqual([3, 9]);
+    expect(Array.from(ds.images.subarray(3, 6))).toEqual([10, 20, 30]);
+    expect(() => parseCifar10([rec.subarray(1)], 'c')).toThrow(/whole number/);
+  });
+  it('loads a directory of batches', async () => {
+    const dir = join(tmp, 'cifar-10-batches-bin');
+    mkdirSync(dir, { recursive: true });
+    const rec = new Uint8Array(3073 * 3);
+    [1, 4, 7].forEach((y, i) => (rec[i * 3073] = y));
+    writeFileSync(join(dir, 'data_batch_1.bin'), rec);
+    writeFileSync(join(dir, 'test_batch.bin'), rec.subarray(0, 3073));
+    const ds = await loadDataset(dir);
+    expect(ds.kind).toBe('cifar10');
+    expect(ds.train.shape[0]).toBe(3);
+    expect(ds.test!.shape[0]).toBe(1);
+  });
+});
+
+describe('npy pair and ImageFolder', () => {
+  it('loads input_nhwc.npy + labels.npy as float images used as they are', async () => {
+    const dir = join(tmp, 'npy');
+    mkdirSync(dir);
+    const x = Float32Array.from({ length: 3 * 4 * 4 * 2 }, (_, i) => i / 10);
+    writeFileSync(join(dir, 'input_nhwc.npy'), serializeNpy({ shape: [3, 4, 4, 2], dtype: 'float32', data: x }));
+    writeFileSync(join(dir, 'labels.npy'), serializeNpy({ shape: [3], dtype: 'int32', data: Int32Array.from([0, 2, 1]) }));
+    const ds = await loadDataset(dir);
+    expect(ds.kind).toBe('npy');
+    expect(ds.train.numClasses).toBe(3);
+    const px = gatherPixels(ds.train, [2, 0]);
+    expect(px[0]).toBeCloseTo(x[2 * 32]!, 6);
+    expect(px[32]).toBeCloseTo(x[0]!, 6);
+    writeFileSync(join(dir, 'labels.npy'), serializeNpy({ shape: [2], dtype: 'int32', data: Int32Array.from([0, 2]) }));
+    await expect(loadDataset(dir)).rejects.toThrow(/3 images but 2 labels/);
+  });
+
+  it('decodes class folders of PNGs into resized, center-cropped RGB images', async () => {
+    const root = join(tmp, 'folder');
+    for (const [split, n] of [['train', 3], ['val', 1]] as const) {
+      for (const [ci, cls] of ['cat', 'dog'].entries()) {
+        mkdirSync(join(root, split, cls), { recursive: true });
+        for (let i = 0; i < n; i++) writeFileSync(join(root, split, cls, `${i}.png`), png(12, 8, () => (ci === 0 ? [250, 0, 0] : [0, 0, 250])));
+      }
+    }
+    expect(detectDatasetKind(root)).toBe('image-folder');
+    const ds = await loadDataset(root, { imageSize: [8, 8] });
+    expect(ds.train.shape).toEqual([6, 8, 8, 3]);
+    expect(ds.test!.shape).toEqual([2, 8, 8, 3]);
+    expect(ds.train.classNames).toEqual(['cat', 'dog']);
+    expect(Array.from(ds.train.labels)).toEqual([0, 0, 0, 1, 1, 1]);
+    expect(Array.from(ds.train.images.subarray(0, 3))).toEqual([250, 0, 0]);
+    expect(Array.from(ds.test!.images.subarray(8 * 8 * 3, 8 * 8 * 3 + 3))).toEqual([0, 0, 250]);
+  });
+
+  it('explains what it expected for an unknown directory or path', async () => {
+    const empty = join(tmp, 'empty');
+    mkdirSync(empty);
+    await expect(loadDataset(empty)).rejects.toThrow(/cannot tell what dataset/);
+    await expect(loadDataset(join(tmp, 'nope'))).rejects.toThrow(DataError);
+  });
+});
+
+describe('Fashion-MNIST lookup and download', () => {
+  let server: Server;
+  let baseUrl = '';
+  const requests: string[] = [];
+  // Files of the official shapes (all zero pixels, labels cycling 0..9): they compress to a few KB.
+  const files = new Map<string, Uint8Array>();
+  beforeAll(async () => {
+    const shapes: Record<string, number[]> = {
+      'train-images-idx3-ubyte.gz': [60000, 28, 28],
+      'train-labels-idx1-ubyte.gz': [60000],
+      't10k-images-idx3-ubyte.gz': [10000, 28, 28],
+      't10k-labels-idx1-ubyte.gz': [10000],
+    };
+    for (const f of FASHION_MNIST_FILES) {
+      const shape = shapes[f]!;
+      const n = shape.reduce((a, b) => a * b, 1);
+      const data = shape.length === 1 ? Uint8Array.from({ length: n }, (_, i) => i % 10) : new Uint8Array(n);
+      files.set(f, gzipSync(serializeIdx(shape, data)));
+    }
+    server = createServer((req, res) => {
+      requests.push(req.url ?? '');
+      const body = files.get((req.url ?? '').replace(/^\/fm\//, ''));
+      if (!body) {
+        res.statusCode = 404;
+        res.end();
+        return;
+      }
+      res.end(body);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/fm/`;
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  it('prefers $VITKIT_DATA-style dataDir, then the system directory', async () => {
+    const dataDir = join(tmp, 'vd');
+    mkdirSync(join(dataDir, 'fashion-mnist'), { recursive: true });
+    for (const [f, b] of files) writeFileSync(join(dataDir, 'fashion-mnist', f), b);
+    expect(await locateFashionMnist({ dataDir, systemDir: join(tmp, 'none'), download: false })).toBe(join(dataDir, 'fashion-mnist'));
+    expect(await locateFashionMnist({ dataDir: join(tmp, 'missing'), systemDir: SUBSET, download: false, cacheDir: join(tmp, 'c0') })).toBe(SUBSET);
+  });
+
+  it('downloads the four official files from the base URL, checks them, and caches them', async () => {
+    const cacheDir = join(tmp, 'cache');
+    const opts = { dataDir: join(tmp, 'missing'), systemDir: join(tmp, 'none'), baseUrl, cacheDir };
+    const dir = await locateFashionMnist(opts);
+    expect(dir).toBe(cacheDir);
+    expect(requests.filter((r) => r.startsWith('/fm/')).length).toBe(4);
+    const ds = await loadDataset('fashion-mnist', { fashionMnist: opts });
+    expect(ds.train.shape).toEqual([60000, 28, 28, 1]);
+    expect(ds.test!.labels[13]).toBe(3);
+    await locateFashionMnist(opts);
+    expect(requests.length).toBe(4);
+  });
+
+  it('fails with a DataError naming the URL when the server does not have the files', async () => {
+    const opts = { dataDir: join(tmp, 'missing'), systemDir: join(tmp, 'none'), baseUrl: `${baseUrl}nothing/`, cacheDir: join(tmp, 'cache2') };
+    await expect(locateFashionMnist(opts)).rejects.toThrow(/could not download http:\/\/127\.0\.0\.1.*404/);
+    await expect(locateFashionMnist({ ...opts, download: false })).rejects.toThrow(/not found/);
+  });
+});
+
+describe('batching', () => {
+  it('shuffles with a seed per epoch, and keeps file order without shuffling', () => {
+    expect(epochOrder(5, 0, 1, false)).toEqual([0, 1, 2, 3, 4]);
+    expect(epochOrder(50, 2, 7, true)).toEqual(epochOrder(50, 2, 7, true));
+    expect(epochOrder(50, 2, 7, true)).not.toEqual(epochOrder(50, 3, 7, true));
+    expect([...epochOrder(50, 2, 7, true)].sort((a, b) => a - b)).toEqual(epochOrder(50, 0, 0, false));
+  });
+
+  it('splits off a seeded validation set without overlap', () => {
+    const s = splitIndices(100, 0.1, 3);
+    expect(s.val.length).toBe(10);
+    expect(new Set([...s.train, ...s.val]).size).toBe(100);
+    expect(splitIndices(100, 0.1, 3)).toEqual(s);
+    expect(splitIndices(4, 0, 3)).toEqual({ train: [0, 1, 2, 3], val: [] });
+    expect(splitIndices(4, 0.05, 3)).toEqual({ train: [0, 1, 2, 3], val: [] });
+  });
+
+  it('normalizes uint8 pixels, augments them reproducibly, and fits them to the model', async () => {
+    const ds = (await loadDataset(SUBSET)).test!;
+    const px = gatherPixels(ds, [5]);
+    const raw = ds.images[5 * 784 + 400]!;
+    expect(px[400]).toBeCloseTo((raw / 255 - 0.286) / 0.353, 5);
+    const aug = defaultAugmentation();
+    const a = gatherPixels(ds, [5, 6], { augment: aug, rng: new Rng(4) });
+    const b = gatherPixels(ds, [5, 6], { augment: aug, rng: new Rng(4) });
+    expect(Array.from(a)).toEqual(Array.from(b));
+    expect(Array.from(a.subarray(0, 784))).not.toEqual(Array.from(px));
+    const batch = makeBatch(ds, [0, 1], { imageSize: [56, 56], inChannels: 3 });
+    expect(batch.x.shape).toEqual([2, 56, 56, 3]);
+    expect(Array.from(batch.y.dataSync())).toEqual([ds.labels[0], ds.labels[1]]);
+    const same = tf.zeros([1, 4, 4, 1]) as tf.Tensor4D;
+    expect(fitToModel(same, { imageSize: [4, 4], inChannels: 1 })).toBe(same);
+    expect(() => fitToModel(same, { imageSize: [4, 4], inChannels: 2 })).toThrow(/channels/);
+    tf.dispose([batch.x, batch.y, same]);
+  });
+});

@@ -1,0 +1,180 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { setupBackend } from '@vitkit/core';
+import { VisionTransformer } from '@vitkit/vit';
+import { parseSafetensors } from '@vitkit/weights';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CheckpointError,
+  checkpointDirOf,
+  disposeRunCheckpoint,
+  loadDataset,
+  MetricsLog,
+  readMetrics,
+  readRunCheckpoint,
+  registerGradients,
+  renderTrainingPlot,
+  runTraining,
+  saveRunCheckpoint,
+  subset,
+  Trainer,
+  writeFileAtomic,
+  type ImageDataset,
+} from '../src/index.js';
+import { SUBSET } from './helpers.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'vitkit-run-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+let train: ImageDataset;
+let val: ImageDataset;
+beforeAll(async () => {
+  await setupBackend('wasm');
+  await registerGradients();
+  const ds = await loadDataset(SUBSET);
+  train = subset(ds.train, Array.from({ length: 96 }, (_, i) => i));
+  val = subset(ds.test!, Array.from({ length: 40 }, (_, i) => i));
+});
+
+const tiny = (): VisionTransformer =>
+  new VisionTransformer({ imageSize: 28, patchSize: 7, inChannels: 1, embedDim: 16, depth: 1, numHeads: 2, mlpDim: 32, numClasses: 10, labels: ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'] }, { seed: 1 });
+
+describe('writeFileAtomic', () => {
+  it('replaces files whole and leaves no temp files behind', () => {
+    const p = join(tmp, 'atomic', 'f.txt');
+    writeFileAtomic(p, 'one');
+    writeFileAtomic(p, new TextEncoder().encode('two'));
+    expect(readFileSync(p, 'utf8')).toBe('two');
+    expect(readdirSync(join(tmp, 'atomic'))).toEqual(['f.txt']);
+  });
+});
+
+describe('run checkpoints', () => {
+  it('commits a complete checkpoint directory and publishes model.safetensors and config.json', () => {
+    const model = tiny();
+    const trainer = new Trainer(model, train, { batchSize: 16, epochs: 1 });
+    trainer.trainStep();
+    const dir = join(tmp, 'ckpt');
+    saveRunCheckpoint(dir, trainer);
+    trainer.trainStep();
+    saveRunCheckpoint(dir, trainer);
+    expect(readdirSync(dir).sort()).toEqual(['checkpoint', 'config.json', 'model.safetensors']);
+    expect(readdirSync(join(dir, 'checkpoint')).sort()).toEqual(['config.json', 'model.safetensors', 'optimizer.safetensors', 'trainer_state.json']);
+    const weights = parseSafetensors(readFileSync(join(dir, 'model.safetensors')));
+    expect(weights.metadata.step).toBe('2');
+    expect([...weights.tensors.keys()].sort()).toEqual([...model.namedParameters().keys()].sort());
+    expect(weights.tensors.get('patch_embed.proj.weight')!.shape).toEqual([16, 1, 7, 7]);
+    const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+    expect(config).toMatchObject({ model_type: 'vit', hidden_size: 16, num_channels: 1, image_size: 28, patch_size: 7 });
+    expect(config.id2label['9']).toBe('j');
+    const opt = parseSafetensors(readFileSync(join(dir, 'checkpoint', 'optimizer.safetensors')));
+    expect(opt.tensors.size).toBe(2 * model.namedParameters().size);
+    const state = JSON.parse(readFileSync(join(dir, 'checkpoint', 'trainer_state.json'), 'utf8'));
+    expect(state.state).toMatchObject({ step: 2, epoch: 0, batchInEpoch: 2 });
+    trainer.dispose();
+    model.dispose();
+  });
+
+  it('falls back to the previous checkpoint when a commit was cut between its renames', () => {
+    const model = tiny();
+    const trainer = new Trainer(model, train, { batchSize: 16, epochs: 1 });
+    trainer.trainStep();
+    const dir = join(tmp, 'cut');
+    saveRunCheckpoint(dir, trainer);
+    // What a crash after "move the old checkpoint aside" and before "move the new one in" leaves:
+    renameSync(join(dir, 'checkpoint'), join(dir, '.checkpoint.previous'));
+    mkdirSync(join(dir, '.checkpoint.staging-123-2'));
+    writeFileSync(join(dir, '.checkpoint.staging-123-2', 'model.safetensors'), 'half');
+    expect(checkpointDirOf(dir)).toBe(join(dir, '.checkpoint.previous'));
+    const c = readRunCheckpoint(dir);
+    expect(c.stateFile.state.step).toBe(1);
+    disposeRunCheckpoint(c);
+    trainer.dispose();
+    model.dispose();
+  });
+
+  it('explains missing and damaged checkpoints with CheckpointErrors', () => {
+    expect(() => readRunCheckpoint(join(tmp, 'nothing'))).toThrow(CheckpointError);
+    const empty = join(tmp, 'empty-run');
+    mkdirSync(empty);
+    expect(() => readRunCheckpoint(empty)).toThrow(/no checkpoint/);
+    const bad = join(tmp, 'bad-run', 'checkpoint');
+    mkdirSync(bad, { recursive: true });
+    writeFileSync(join(bad, 'trainer_state.json'), '{"format": "something else"}');
+    expect(() => readRunCheckpoint(join(tmp, 'bad-run'))).toThrow(/not a vitkit trainer state/);
+  });
+});
+
+describe('metrics and plot', () => {
+  it('appends JSON lines, ignores a cut last line, and truncates after a step', () => {
+    const log = new MetricsLog(join(tmp, 'm.jsonl'));
+    writeFileSync(log.path, '');
+    log.append({ type: 'step', step: 1, epoch: 0, loss: 2.3, lr: 1e-3, grad_norm: 1 });
+    log.append({ type: 'step', step: 10, epoch: 0, loss: 2.0, lr: 1e-3, grad_norm: 1 });
+    log.append({ type: 'epoch', step: 12, epoch: 1, accuracy: 0.5, val_loss: 1.5, train_loss: 2.1 });
+    writeFileSync(log.path, readFileSync(log.path, 'utf8') + '{"type":"step","ste');
+    expect(log.read().map((r) => r.step)).toEqual([1, 10, 12]);
+    log.truncateAfter(10);
+    expect(readMetrics(log.path).map((r) => r.step)).toEqual([1, 10]);
+  });
+
+  it('draws loss and accuracy curves as SVG', () => {
+    const svg = renderTrainingPlot([
+      { type: 'step', step: 1, epoch: 0, loss: 2.3, lr: 1, grad_norm: 1 },
+      { type: 'step', step: 20, epoch: 0, loss: 1.1, lr: 1, grad_norm: 1 },
+      { type: 'epoch', step: 20, epoch: 1, accuracy: 0.61, val_loss: 1.2, train_loss: 1.5 },
+      { type: 'epoch', step: 40, epoch: 2, accuracy: 0.72, val_loss: 1.0, train_loss: 1.2 },
+      { type: 'test', step: 40, accuracy: 0.705, loss: 1, count: 10 },
+    ]);
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg.match(/<path /g)?.length).toBe(4);
+    expect(svg).toContain('test accuracy 70.50%');
+    expect(renderTrainingPlot([])).toContain('no data yet');
+  });
+});
+
+describe('runTraining', () => {
+  it('writes metrics (step 1 always), per-epoch accuracy, the plot and the final test result', async () => {
+    const model = tiny();
+    const trainer = new Trainer(model, train, { batchSize: 16, epochs: 2 });
+    const out = join(tmp, 'run');
+    const seen: number[] = [];
+    const r = await runTraining(trainer, { outDir: out, validation: val, test: val, logEvery: 5, onStep: (s) => seen.push(s.step) });
+    expect(r.status).toBe('completed');
+    expect(seen).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    const m = readMetrics(join(out, 'metrics.jsonl'));
+    expect(m.filter((x) => x.type === 'step').map((x) => x.step)).toEqual([1, 5, 10, 12]);
+    const epochs = m.filter((x) => x.type === 'epoch');
+    expect(epochs.map((x) => x.step)).toEqual([6, 12]);
+    expect(epochs.every((x) => x.type === 'epoch' && x.accuracy >= 0 && x.accuracy <= 1)).toBe(true);
+    expect(m.at(-1)).toMatchObject({ type: 'test', count: 40, accuracy: r.test!.accuracy });
+    for (const f of ['training_curves.svg', 'preprocessor_config.json', 'model.safetensors', 'config.json']) expect(existsSync(join(out, f))).toBe(true);
+    expect(JSON.parse(readFileSync(join(out, 'preprocessor_config.json'), 'utf8'))).toMatchObject({ image_mean: [0.286], image_std: [0.353], do_rescale: true });
+    trainer.dispose();
+    model.dispose();
+  });
+
+  it('stops at an abort with a checkpoint, and a restored run drops metrics logged after it', async () => {
+    const tensorsBefore = tf.memory().numTensors;
+    const model = tiny();
+    const trainer = new Trainer(model, train, { batchSize: 16, epochs: 2 });
+    const out = join(tmp, 'abort');
+    const controller = new AbortController();
+    const r = await runTraining(trainer, { outDir: out, logEvery: 1, signal: controller.signal, onStep: (s) => s.step === 3 && controller.abort() });
+    expect(r).toMatchObject({ status: 'interrupted', step: 3 });
+    const c = readRunCheckpoint(out);
+    expect(c.stateFile.state.step).toBe(3);
+    disposeRunCheckpoint(c);
+    // Pretend more steps were logged before a crash; resuming from step 3 forgets them.
+    new MetricsLog(join(out, 'metrics.jsonl')).append({ type: 'step', step: 4, epoch: 0, loss: 9, lr: 0, grad_norm: 0 });
+    const r2 = await runTraining(trainer, { outDir: out, logEvery: 1, resumed: true });
+    expect(r2.status).toBe('completed');
+    const steps = readMetrics(join(out, 'metrics.jsonl')).map((x) => x.step);
+    expect(steps).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    trainer.dispose();
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+  });
+});

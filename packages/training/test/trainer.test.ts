@@ -1,0 +1,170 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { setupBackend } from '@vitkit/core';
+import { VisionTransformer } from '@vitkit/vit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  defaultAugmentation,
+  disposeRunCheckpoint,
+  evaluate,
+  loadDataset,
+  measureTrainingThroughput,
+  readRunCheckpoint,
+  registerGradients,
+  restoreTrainer,
+  saveRunCheckpoint,
+  subset,
+  Trainer,
+  TrainingConfigError,
+  type ImageDataset,
+  type TrainerOptions,
+} from '../src/index.js';
+import { SUBSET } from './helpers.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'vitkit-trainer-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+let data: ImageDataset;
+let test: ImageDataset;
+beforeAll(async () => {
+  await setupBackend('wasm');
+  await registerGradients();
+  const ds = await loadDataset(SUBSET);
+  data = subset(ds.train, Array.from({ length: 256 }, (_, i) => i));
+  test = subset(ds.test!, Array.from({ length: 100 }, (_, i) => i));
+});
+
+/** A tiny ViT for 28x28 grayscale, with dropout and drop-path on so the Rng state matters. */
+function tinyModel(seed = 1): VisionTransformer {
+  return new VisionTransformer(
+    { imageSize: 28, patchSize: 7, inChannels: 1, embedDim: 16, depth: 2, numHeads: 2, mlpDim: 32, numClasses: 10, dropout: 0.1, dropPath: 0.1 },
+    { seed },
+  );
+}
+
+const OPTIONS: TrainerOptions = {
+  batchSize: 16,
+  gradAccum: 2,
+  epochs: 2,
+  lr: 3e-3,
+  warmup: 3,
+  labelSmoothing: 0.1,
+  clipGrad: 1,
+  mixup: 0.4,
+  cutmix: 1,
+  seed: 5,
+};
+
+describe('Trainer', () => {
+  it('keeps the tensor count flat over 20 steps (an epoch and a bit)', () => {
+    const model = tinyModel();
+    const trainer = new Trainer(model, data, { ...OPTIONS, augment: defaultAugmentation(), epochs: 3 });
+    trainer.trainStep();
+    trainer.trainStep();
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 20; i++) trainer.trainStep();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(trainer.epoch).toBe(2);
+    trainer.dispose();
+    model.dispose();
+  });
+
+  it('learns: loss falls and test accuracy beats chance after a few epochs', () => {
+    const model = new VisionTransformer({ imageSize: 28, patchSize: 7, inChannels: 1, embedDim: 32, depth: 2, numHeads: 2, mlpDim: 64, numClasses: 10 }, { seed: 2 });
+    const trainer = new Trainer(model, data, { batchSize: 32, epochs: 10, lr: 5e-3, warmup: 4, seed: 1 });
+    const losses: number[] = [];
+    while (!trainer.done) losses.push(trainer.trainStep().loss);
+    expect(losses.length).toBe(80);
+    const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+    expect(mean(losses.slice(-8))).toBeLessThan(mean(losses.slice(0, 8)) - 0.4);
+    expect(evaluate(model, test).accuracy).toBeGreaterThan(0.3);
+    trainer.dispose();
+    model.dispose();
+  });
+
+  it('continues bit-for-bit from a checkpoint (weights, moments, data order, augmentation, mixup, dropout)', () => {
+    const opts = { ...OPTIONS, augment: defaultAugmentation() };
+    const straightModel = tinyModel();
+    const straight = new Trainer(straightModel, data, opts);
+    const expected = Array.from({ length: 12 }, () => straight.trainStep().loss);
+
+    const firstModel = tinyModel();
+    const first = new Trainer(firstModel, data, opts);
+    const got = Array.from({ length: 5 }, () => first.trainStep().loss);
+    const dir = join(tmp, 'resume');
+    saveRunCheckpoint(dir, first, { note: 'test' });
+    first.dispose();
+    firstModel.dispose();
+
+    const secondModel = tinyModel(99); // different init: everything must come from the checkpoint
+    const second = new Trainer(secondModel, data, opts);
+    const ckpt = readRunCheckpoint(dir);
+    expect(ckpt.stateFile.extra).toEqual({ note: 'test' });
+    restoreTrainer(second, ckpt);
+    disposeRunCheckpoint(ckpt);
+    while (got.length < 12) got.push(second.trainStep().loss);
+    got.forEach((l, i) => expect(Math.abs(l - expected[i]!)).toBeLessThan(1e-5));
+    for (const t of [straight, second]) t.dispose();
+    straightModel.dispose();
+    secondModel.dispose();
+  });
+
+  it('refuses to resume on other data or batch settings', () => {
+    const model = tinyModel();
+    const t = new Trainer(model, data, OPTIONS);
+    t.trainStep();
+    const dir = join(tmp, 'other');
+    saveRunCheckpoint(dir, t);
+    const ckpt = readRunCheckpoint(dir);
+    const other = new Trainer(model, subset(data, Array.from({ length: 128 }, (_, i) => i)), OPTIONS);
+    expect(() => restoreTrainer(other, ckpt)).toThrow(/not on this data/);
+    const otherBatch = new Trainer(model, data, { ...OPTIONS, batchSize: 8 });
+    expect(() => restoreTrainer(otherBatch, ckpt)).toThrow(/steps per epoch/);
+    disposeRunCheckpoint(ckpt);
+    for (const x of [t, other, otherBatch]) x.dispose();
+    model.dispose();
+  });
+
+  it('rejects impossible settings with TrainingConfigErrors', () => {
+    const model = tinyModel();
+    expect(() => new Trainer(model, data, { batchSize: 1000 })).toThrow(/fewer than one step/);
+    expect(() => new Trainer(model, data, { batchSize: 0 })).toThrow(TrainingConfigError);
+    expect(() => new Trainer(model, data, { batchSize: 8, labelSmoothing: 1 })).toThrow(TrainingConfigError);
+    expect(() => new Trainer(model, { ...data, numClasses: 12 }, { batchSize: 8 })).toThrow(/12 classes/);
+    const t = new Trainer(model, data, { batchSize: 128, steps: 1 });
+    t.trainStep();
+    expect(() => t.trainStep()).toThrow(/complete/);
+    t.dispose();
+    model.dispose();
+  });
+});
+
+describe('evaluate and measureTrainingThroughput', () => {
+  it('computes top-1 accuracy as argmax over logits', () => {
+    const model = tinyModel(3);
+    const r = evaluate(model, test, { batchSize: 32 });
+    const x = tf.tensor4d(Float32Array.from(test.images, (v) => (v / 255 - 0.286) / 0.353), [100, 28, 28, 1]);
+    const pred = tf.tidy(() => tf.argMax(model.predict(x), 1).dataSync());
+    const correct = Array.from(pred).filter((p, i) => p === test.labels[i]).length;
+    expect(r.count).toBe(100);
+    expect(r.accuracy).toBeCloseTo(correct / 100, 10);
+    x.dispose();
+    model.dispose();
+  });
+
+  it('reports images per second and leaves the weights as they were', () => {
+    const model = tinyModel(4);
+    const before = model.stateDict();
+    const tensors = tf.memory().numTensors;
+    const r = measureTrainingThroughput(model, { batch: 8, steps: 2, warmupSteps: 1 });
+    expect(r.imagesPerSecond).toBeGreaterThan(0);
+    expect(r.msPerStep).toBeCloseTo((8 * 1000) / r.imagesPerSecond, 6);
+    expect(tf.memory().numTensors).toBe(tensors);
+    const after = model.stateDict();
+    for (const [k, t] of before) expect(Array.from(after.get(k)!.dataSync())).toEqual(Array.from(t.dataSync()));
+    tf.dispose([...before.values(), ...after.values()]);
+    model.dispose();
+  });
+});
