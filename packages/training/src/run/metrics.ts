@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from './atomic.js';
 
 /** One line of metrics.jsonl: a logged training step, an epoch summary, or the final test result. */
@@ -8,20 +8,23 @@ export type MetricsRecord =
   | { type: 'test'; step: number; accuracy: number; loss: number; count: number };
 
 /**
- * metrics.jsonl: one JSON object per line. Each record is appended with a
- * single write of a whole line, so a crash can at worst cut the last line;
- * `repairMetrics` (run on resume) drops such a line and everything logged
- * after the checkpoint, and rewrites the file atomically.
+ * metrics.jsonl: one JSON object per line. Every append rewrites the file
+ * through a temp file and a rename, like every other file of a run, so a
+ * crash leaves the previous version whole, never a cut line. The file is a
+ * few hundred bytes per logged step, so rewriting it stays cheap.
  */
 export class MetricsLog {
   readonly path: string;
+  private text: string | undefined;
 
   constructor(path: string) {
     this.path = path;
   }
 
   append(record: MetricsRecord): void {
-    appendFileSync(this.path, `${JSON.stringify(record)}\n`);
+    this.text ??= existsSync(this.path) ? readFileSync(this.path, 'utf8') : '';
+    this.text += `${JSON.stringify(record)}\n`;
+    writeFileAtomic(this.path, this.text);
   }
 
   read(): MetricsRecord[] {
@@ -31,7 +34,8 @@ export class MetricsLog {
   /** Keeps the records up to and including `step` (training steps and epochs; test results are dropped). */
   truncateAfter(step: number): void {
     const kept = this.read().filter((r) => r.type !== 'test' && r.step <= step);
-    writeFileAtomic(this.path, kept.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    this.text = kept.map((r) => `${JSON.stringify(r)}\n`).join('');
+    writeFileAtomic(this.path, this.text);
   }
 }
 

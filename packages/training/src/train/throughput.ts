@@ -5,7 +5,6 @@ import { AdamW } from '../optim/adamw.js';
 import { clipByGlobalNorm } from '../optim/clip.js';
 import { optimizedParameters } from '../optim/decay.js';
 import { lossAndGradients } from './gradients.js';
-import { useBatchedAttention } from './attention.js';
 import type { TrainableModel } from './model.js';
 
 export interface ThroughputOptions {
@@ -48,7 +47,6 @@ export function measureTrainingThroughput(model: TrainableModel, options: Throug
   const rng = new Rng(0);
   const x = tf.randomNormal([batch, imageSize[0], imageSize[1], inChannels], 0, 1, 'float32', 1) as tf.Tensor4D;
   const y = tf.tensor1d(Array.from({ length: batch }, (_, i) => i % Math.max(1, numClasses)), 'int32');
-  useBatchedAttention(model);
   const wasTraining = model.training;
   model.train();
   const step = (): void => {
