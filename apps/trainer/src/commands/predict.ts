@@ -1,6 +1,6 @@
 // `vit predict`: classify images with a ViT checkpoint and print the top-K
 // classes, optionally saving logits and attention maps.
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import {
@@ -17,7 +17,7 @@ import {
 } from '@vitkit/core';
 import { PREPROCESS_PRESET_NAMES, loadImageForModel, presetSpec } from '@vitkit/preprocessing';
 import { disposeViTOutput, viTFromCheckpoint, type VisionTransformer } from '@vitkit/vit';
-import { configInputFromJson, loadCheckpoint, type LoadOptions } from '@vitkit/weights';
+import { configInputFromJson, loadCheckpoint, writeFileAtomic, type LoadOptions } from '@vitkit/weights';
 import type { Command, Flags } from '../command.js';
 import { UsageError } from '../errors.js';
 import { booleanFlag, choiceFlag, numberFlag, requiredString, stringFlag } from '../flags.js';
@@ -206,17 +206,13 @@ function formatTable(backend: string, results: Prediction[], inputNames: string[
   return lines.join('\n');
 }
 
-/** Writes a tensor as float32 .npy via a temporary file and a rename, so readers never see half a file. */
+/** Writes a tensor as float32 .npy atomically (temp file + rename), so readers never see half a file. */
 async function writeNpyAtomic(path: string, t: tf.Tensor): Promise<void> {
   const bytes = serializeNpy({ shape: [...t.shape], dtype: 'float32', data: t.dataSync() as Float32Array });
-  const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   try {
-    await mkdir(dir, { recursive: true });
-    await writeFile(tmp, bytes);
-    await rename(tmp, path);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFileAtomic(path, bytes);
   } catch (e) {
-    await rm(tmp, { force: true });
     throw new UsageError(`cannot write ${path}: ${e instanceof Error ? e.message : String(e)}`, 'check that the directory is writable');
   }
 }

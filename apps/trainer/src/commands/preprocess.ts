@@ -1,9 +1,8 @@
 // `vit preprocess`: decode an image and turn it into a model input exactly as
 // timm, Hugging Face or torchvision would, saved as [H, W, 3] float32 .npy.
-import { rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
 import { serializeNpy } from '@vitkit/core';
 import { decodeImage, PREPROCESS_PRESET_NAMES, preprocess, readBytes, resolveSpec } from '@vitkit/preprocessing';
+import { writeFileAtomic } from '@vitkit/weights';
 import type { Command, Flags } from '../command.js';
 import { UsageError } from '../errors.js';
 import { booleanFlag, choiceFlag, numberFlag, requiredString, stringFlag } from '../flags.js';
@@ -23,18 +22,6 @@ model input Python would compute, as [H, W, 3] float32 .npy (HWC).
   --max-pixels N          refuse larger images before decoding (default 178956970, as Pillow)
   --no-exif               ignore the EXIF orientation
   --json                  print {"out", "shape", "min", "max", "mean"} instead of a sentence`;
-
-/** Writes next to the target, then renames: readers never see a half-written file. */
-async function writeAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
-  try {
-    await writeFile(tmp, bytes);
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
-}
 
 export const preprocessCommand: Command = {
   name: 'preprocess',
@@ -65,7 +52,7 @@ export const preprocessCommand: Command = {
       applyExifOrientation: !booleanFlag(flags, 'no-exif'),
     });
     const input = preprocess(image, spec);
-    await writeAtomic(out, serializeNpy({ shape: input.shape, dtype: 'float32', data: input.data }));
+    await writeFileAtomic(out, serializeNpy({ shape: input.shape, dtype: 'float32', data: input.data }));
 
     let min = Infinity;
     let max = -Infinity;
