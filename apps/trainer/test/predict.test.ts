@@ -69,12 +69,28 @@ describe('vit predict', () => {
     }
   });
 
-  it('loads the same model from Hugging Face-named weights', () => {
-    const r = vit(EXAMPLE, '--weights', `${MICRO}/hf.safetensors`, '--config', `${MICRO}/hf-config.json`, '--backend', 'cpu', '--json');
+  it.each(['hf.safetensors', 'torchvision.safetensors', 'jax.npz'])('gives the reference logits from %s too', (file) => {
+    const r = vit(EXAMPLE, '--weights', `${MICRO}/${file}`, '--config', `${MICRO}/hf-config.json`, '--backend', 'cpu', '--json');
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout) as { results: { logits: number[] }[] };
     const expected = npy(join(ROOT, MICRO, 'expected_logits.npy')).data;
     expect(maxAbsDiff(out.results.flatMap((x) => x.logits), expected)).toBeLessThan(1e-4);
+  });
+
+  it('classifies image files with the preprocessor_config.json beside the weights', () => {
+    // The web demo's bundled Fashion-MNIST model (trained by `vit train`) and its sample images with known labels.
+    const model = 'apps/web-demo/public/models/fashion-mnist';
+    const samples = ['00-t-shirt-top.png', '01-trouser.png', '05-sandal.png'].map((f) => `apps/web-demo/public/samples/${f}`);
+    const r = vit(...samples, '--weights', `${model}/model.safetensors`, '--config', `${model}/config.json`, '--backend', 'wasm', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { results: { top: { label: string }[] }[] };
+    expect(out.results.map((x) => x.top[0]!.label)).toEqual(['T-shirt/top', 'Trouser', 'Sandal']);
+  });
+
+  it('asks for --preprocess when no preprocessor_config.json is known', () => {
+    const r = vit('apps/web-demo/public/samples/01-trouser.png', '--weights', `${MICRO}/timm.safetensors`, '--config', `${MICRO}/hf-config.json`);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/image inputs need --preprocess/);
   });
 
   it('prints a readable top-K table by default', () => {

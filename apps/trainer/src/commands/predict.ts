@@ -1,5 +1,6 @@
 // `vit predict`: classify images with a ViT checkpoint and print the top-K
 // classes, optionally saving logits and attention maps.
+import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -15,7 +16,7 @@ import {
   type ViTConfig,
   type ViTConfigInput,
 } from '@vitkit/core';
-import { PREPROCESS_PRESET_NAMES, loadImageForModel, presetSpec } from '@vitkit/preprocessing';
+import { PREPROCESS_PRESET_NAMES, loadImageForModel, presetSpec, resolveSpec, type PreprocessSpec } from '@vitkit/preprocessing';
 import { disposeViTOutput, viTFromCheckpoint, type VisionTransformer } from '@vitkit/vit';
 import { configInputFromJson, loadCheckpoint, writeFileAtomic, type LoadOptions } from '@vitkit/weights';
 import type { Command, Flags } from '../command.js';
@@ -35,6 +36,7 @@ Classifies images with a Vision Transformer and prints the top-K classes.
   --config FILE|PRESET    Hugging Face (or timm) config.json, or a preset name (${presetNames()[0]}, ...);
                           may be left out when the checkpoint comes with a config.json
   --preprocess NAME       ${PREPROCESS_PRESET_NAMES.join(' | ')}: how image files become model inputs
+                          (default: the preprocessor_config.json beside the weights or config)
   --backend NAME          auto | cpu | wasm | tensorflow (default auto)
   --top K                 classes to show per image (default 5)
   --json                  print {"backend", "results": [{"top": [{"index", "label", "probability"}], "logits"}]}
@@ -80,9 +82,6 @@ export const predictCommand: Command = {
     const saveAttention = stringFlag(flags, 'save-attention');
     const npyInput = positionals.some((p) => extname(p).toLowerCase() === '.npy');
     if (npyInput && positionals.length > 1) throw new UsageError('give one .npy file (it may hold a batch) or image files, not both');
-    if (!npyInput && preprocess === undefined) {
-      throw new UsageError(`image inputs need --preprocess ${PREPROCESS_PRESET_NAMES.join('|')}`, 'or give an already preprocessed NHWC float32 .npy');
-    }
 
     const loadOptions = await checkpointOptions(configSpec);
     const backend = await setupBackend(backendChoice);
@@ -91,7 +90,9 @@ export const predictCommand: Command = {
     let model: VisionTransformer | undefined;
     let input: tf.Tensor | undefined;
     try {
-      const images = npyInput ? await readNpyImages(positionals[0]!, config) : await readImageFiles(positionals, config, preprocess!);
+      const images = npyInput
+        ? await readNpyImages(positionals[0]!, config)
+        : await readImageFiles(positionals, config, await imageSpec(preprocess, config, [weights, configSpec]));
       model = viTFromCheckpoint(checkpoint, { seed: 0 }); // frees the checkpoint's tensors
       input = tf.tensor(images.data, images.shape, 'float32');
       const out = model.forward(input, { returnAttention: saveAttention !== undefined });
@@ -161,19 +162,46 @@ async function readNpyImages(path: string, config: ViTConfig): Promise<ImageBatc
   return { data: npy.data as Float32Array, shape };
 }
 
-/** Image files decoded and preprocessed with a named pipeline at the model's input size. */
-async function readImageFiles(paths: string[], config: ViTConfig, preprocess: string): Promise<ImageBatch> {
+/**
+ * How image files become model inputs: the named pipeline when given, else
+ * the `preprocessor_config.json` that Hugging Face exports (and `vit train`
+ * writes) beside the weights or the config.
+ */
+async function imageSpec(preprocess: string | undefined, config: ViTConfig, nearFiles: (string | undefined)[]): Promise<PreprocessSpec> {
+  const [h, w] = config.imageSize;
+  if (preprocess !== undefined) {
+    if (h !== w) throw new UsageError(`--preprocess pipelines make square inputs, but the model takes ${h}x${w}`, 'preprocess to a .npy yourself');
+    return presetSpec(preprocess, { size: h });
+  }
+  for (const file of nearFiles) {
+    if (file === undefined || file.includes('://') || isPresetName(file)) continue;
+    const candidate = join(dirname(file), 'preprocessor_config.json');
+    if (existsSync(candidate)) return resolveSpec({ config: candidate });
+  }
+  throw new UsageError(
+    `image inputs need --preprocess ${PREPROCESS_PRESET_NAMES.join('|')} (no preprocessor_config.json beside the weights)`,
+    'or give an already preprocessed NHWC float32 .npy',
+  );
+}
+
+/**
+ * Image files decoded and preprocessed with `spec`. Pipelines give RGB; a
+ * one-channel model gets the luma of the normalized channels (exact for gray
+ * images, whose three channels are equal).
+ */
+async function readImageFiles(paths: string[], config: ViTConfig, spec: PreprocessSpec): Promise<ImageBatch> {
   const [h, w] = config.imageSize;
   const c = config.inChannels;
-  if (h !== w) throw new UsageError(`--preprocess pipelines make square inputs, but the model takes ${h}x${w}`, 'preprocess to a .npy yourself');
-  const spec = presetSpec(preprocess, { size: h });
   const data = new Float32Array(paths.length * h * w * c);
   for (const [i, path] of paths.entries()) {
     const image = await loadImageForModel(path, { spec });
-    if (image.data.length !== h * w * c) {
+    const [ih, iw, ic] = image.shape;
+    if (ih !== h || iw !== w || (ic !== c && !(c === 1 && ic === 3))) {
       throw new ShapeError(`${path} preprocessed to [${image.shape.join(', ')}], but the model takes [${h}, ${w}, ${c}]`);
     }
-    data.set(image.data, i * h * w * c);
+    const out = data.subarray(i * h * w * c, (i + 1) * h * w * c);
+    if (c === ic) out.set(image.data);
+    else for (let p = 0; p < h * w; p++) out[p] = 0.299 * image.data[3 * p]! + 0.587 * image.data[3 * p + 1]! + 0.114 * image.data[3 * p + 2]!;
   }
   return { data, shape: [paths.length, h, w, c] };
 }
