@@ -144,7 +144,8 @@ export abstract class Module {
     for (const [name, p] of params) {
       const t = state.get(name);
       if (!t) continue;
-      const internal = tf.tidy(() => fromTorchLayout(p.layout, tf.cast(t, 'float32')));
+      // fromTorchLayout already copies; cast only when the checkpoint tensor is not float32.
+      const internal = tf.tidy(() => fromTorchLayout(p.layout, t.dtype === 'float32' ? t : tf.cast(t, 'float32')));
       p.variable.assign(internal);
       internal.dispose();
     }
