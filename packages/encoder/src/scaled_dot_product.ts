@@ -29,12 +29,13 @@ export interface ScaledDotProductResult {
 /**
  * Multiply-adds of one head's QK^T (tokens^2 * headDim) above which `auto`
  * goes per-head on wasm. Each per-head product costs a few kernel launches
- * (~0.1 ms in all); the batched fallback loop runs about 1 GFLOP/s. At ViT-B/16
- * sizes (197^2 * 64 = 2.5M) per-head wins by far; at the trainer's default
- * (17 tokens, 16 per head: 4.6K, batch 128) the thousands of tiny products of
- * per-head lose to one batched loop.
+ * (~0.1 ms in all, more when training: the slices' gradients); the batched
+ * fallback loop runs about 1.6 GMAC/s, so per-head only pays from ~160K
+ * multiply-adds per product. At ViT-B/16 sizes (197^2 * 64 = 2.5M) per-head
+ * wins by far; at Fashion-MNIST sizes (50 tokens, 16 per head: 40K, batch
+ * 128) training with per-head ran at 104 img/s against 208 batched.
  */
-export const PER_HEAD_MIN_WORK = 32_768;
+export const PER_HEAD_MIN_WORK = 131_072;
 
 /** The strategy `auto` stands for on the active backend, for heads of the given size when known. */
 export function resolveStrategy(
