@@ -2,8 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { parseNpy } from '@vitkit/core';
+import { parseNpy, setupBackend } from '@vitkit/core';
 import { expect } from 'vitest';
+import { loadDataset, registerGradients, subset, type ImageDataset } from '../src/index.js';
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const FIXTURES = join(REPO, 'fixtures', 'reference');
@@ -26,4 +27,17 @@ export function npyTensor(path: string): tf.Tensor {
 export function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
   expect(a.shape).toEqual(b.shape);
   return tf.tidy(() => tf.max(tf.abs(tf.sub(tf.cast(a, 'float32'), tf.cast(b, 'float32')))).dataSync()[0]!);
+}
+
+/**
+ * The wasm backend with gradients, and the first `trainCount` training and
+ * `testCount` test images of the bundled Fashion-MNIST subset: the small
+ * splits the trainer and run tests train on.
+ */
+export async function smallSubsetSplits(trainCount: number, testCount: number): Promise<{ train: ImageDataset; test: ImageDataset }> {
+  await setupBackend('wasm');
+  await registerGradients();
+  const ds = await loadDataset(SUBSET);
+  const first = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+  return { train: subset(ds.train, first(trainCount)), test: subset(ds.test!, first(testCount)) };
 }

@@ -2,7 +2,6 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { setupBackend } from '@vitkit/core';
 import { VisionTransformer } from '@vitkit/vit';
 import { parseSafetensors } from '@vitkit/weights';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,20 +9,17 @@ import {
   CheckpointError,
   checkpointDirOf,
   disposeRunCheckpoint,
-  loadDataset,
   MetricsLog,
   readMetrics,
   readRunCheckpoint,
-  registerGradients,
   renderTrainingPlot,
   runTraining,
   saveRunCheckpoint,
-  subset,
   Trainer,
   writeFileAtomic,
   type ImageDataset,
 } from '../src/index.js';
-import { SUBSET } from './helpers.js';
+import { smallSubsetSplits } from './helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'vitkit-run-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -31,11 +27,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 let train: ImageDataset;
 let val: ImageDataset;
 beforeAll(async () => {
-  await setupBackend('wasm');
-  await registerGradients();
-  const ds = await loadDataset(SUBSET);
-  train = subset(ds.train, Array.from({ length: 96 }, (_, i) => i));
-  val = subset(ds.test!, Array.from({ length: 40 }, (_, i) => i));
+  ({ train: train, test: val } = await smallSubsetSplits(96, 40));
 });
 
 const tiny = (): VisionTransformer =>

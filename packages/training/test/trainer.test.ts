@@ -2,17 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { setupBackend } from '@vitkit/core';
 import { VisionTransformer } from '@vitkit/vit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   defaultAugmentation,
   disposeRunCheckpoint,
   evaluate,
-  loadDataset,
   measureTrainingThroughput,
   readRunCheckpoint,
-  registerGradients,
   restoreTrainer,
   saveRunCheckpoint,
   subset,
@@ -21,7 +18,7 @@ import {
   type ImageDataset,
   type TrainerOptions,
 } from '../src/index.js';
-import { SUBSET } from './helpers.js';
+import { smallSubsetSplits } from './helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'vitkit-trainer-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -29,11 +26,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 let data: ImageDataset;
 let test: ImageDataset;
 beforeAll(async () => {
-  await setupBackend('wasm');
-  await registerGradients();
-  const ds = await loadDataset(SUBSET);
-  data = subset(ds.train, Array.from({ length: 256 }, (_, i) => i));
-  test = subset(ds.test!, Array.from({ length: 100 }, (_, i) => i));
+  ({ train: data, test: test } = await smallSubsetSplits(256, 100));
 });
 
 /** A tiny ViT for 28x28 grayscale, with dropout and drop-path on so the Rng state matters. */
