@@ -27,3 +27,10 @@ export class GradientsUnavailableError extends VitkitError {
     super('E_GRADIENTS', reason, hint, options);
   }
 }
+
+/** A gradient worker thread failed to start or to compute its shard. */
+export class WorkerError extends VitkitError {
+  constructor(reason: string, hint = 'run with --workers 1 to train on the main thread only') {
+    super('E_WORKER', reason, hint);
+  }
+}

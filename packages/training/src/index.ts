@@ -3,7 +3,7 @@ export { registerGradients, gradientsRegistered } from './gradients.js';
 export { installFastMatMulGradient } from './fast_matmul_gradient.js';
 
 // Errors.
-export { DataError, TrainingConfigError, CheckpointError, GradientsUnavailableError } from './errors.js';
+export { DataError, TrainingConfigError, CheckpointError, GradientsUnavailableError, WorkerError } from './errors.js';
 
 // Loss and optimization.
 export { crossEntropy, smoothTargets, type CrossEntropyOptions, type Targets } from './loss.js';
@@ -63,6 +63,20 @@ export {
 export { evaluate, type EvaluationResult, type EvaluateOptions } from './train/evaluate.js';
 export { measureTrainingThroughput, type ThroughputOptions, type TrainingThroughput } from './train/throughput.js';
 export { useBatchedAttention } from './train/attention.js';
+
+// Data-parallel training on worker threads.
+export { GradientWorkerPool, type GradientWorkerPoolOptions } from './parallel/gradient_worker_pool.js';
+export {
+  computeShard,
+  shardSizes,
+  modelWeights,
+  setModelWeights,
+  type ShardBatch,
+  type ShardRequest,
+  type ShardResult,
+  type ShardWorkers,
+} from './parallel/shard.js';
+export { combineShardGradients } from './parallel/combine.js';
 
 // Run directories.
 export { writeFileAtomic } from './run/atomic.js';

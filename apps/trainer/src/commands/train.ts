@@ -2,12 +2,15 @@
 // run directory (weights, config, optimizer state, metrics, plot). With no
 // arguments it is the project's default run: a small ViT on the Fashion-MNIST
 // subset shipped in data/, in a few minutes on two CPU cores.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setupBackend, type BackendChoice, type ViTConfigInput } from '@vitkit/core';
 import {
+  GradientWorkerPool,
+  RUN_FILES,
   Trainer,
+  checkpointDirOf,
   defaultAugmentation,
   disposeRunCheckpoint,
   loadDataset,
@@ -95,6 +98,8 @@ run
   --checkpoint-every N    also checkpoint every N steps (always: each epoch end, the end, Ctrl-C)
   --log-every N           metrics.jsonl / log line every N steps (default ${TRAIN_DEFAULTS.logEvery}; step 1 always)
   --backend NAME          auto | wasm | cpu | tensorflow (default auto: tfjs-node if installed, else wasm)
+  --workers N             data-parallel threads, each computing the gradient of 1/N of every batch
+                          (default 1; 2 on a 2-core machine trains ~1.6x faster on wasm)
   --json                  print the result as JSON`;
 
 /** Everything that defines a run, saved in the checkpoint so --resume can rebuild it. */
@@ -117,6 +122,19 @@ const RUN_DEFINING = [
   'data', 'val-split', 'num-classes', 'weights', 'config', 'image-size', 'dropout', 'drop-path', 'batch-size', 'grad-accum', 'lr', 'min-lr',
   'schedule', 'warmup', 'weight-decay', 'weight-decay-on', 'label-smoothing', 'clip-grad', 'mixup', 'cutmix', 'no-augment', 'no-shuffle', 'seed',
 ] as const;
+
+/** The --workers a run directory was trained with (1 when unknown); read before any tensor exists. */
+function savedWorkerCount(runDir: string): number {
+  const dir = checkpointDirOf(runDir);
+  if (!dir) return 1;
+  try {
+    const state = JSON.parse(readFileSync(join(dir, RUN_FILES.state), 'utf8')) as { extra?: { workers?: unknown } };
+    const n = state.extra?.workers;
+    return typeof n === 'number' && Number.isInteger(n) && n >= 1 ? n : 1;
+  } catch {
+    return 1; // readRunCheckpoint reports what is wrong with the directory
+  }
+}
 
 function timestamp(): string {
   const d = new Date();
@@ -209,6 +227,7 @@ export const trainCommand: Command = {
     'checkpoint-every': { type: 'string' },
     'log-every': { type: 'string' },
     backend: { type: 'string' },
+    workers: { type: 'string' },
     json: { type: 'boolean' },
   },
   async run(flags: Flags): Promise<number> {
@@ -226,9 +245,10 @@ export const trainCommand: Command = {
     let settings: RunSettings;
     let checkpoint: RunCheckpoint | undefined;
     let outDir: string;
+    let savedWorkers = 1;
     if (resumeDir) {
       const given = RUN_DEFINING.filter((f) => flags[f] !== undefined);
-      if (given.length) throw new UsageError(`--${given[0]} cannot be changed when resuming`, 'a resumed run keeps its settings; only --steps, --epochs, --backend, --log-every and --checkpoint-every may be given');
+      if (given.length) throw new UsageError(`--${given[0]} cannot be changed when resuming`, 'a resumed run keeps its settings; only --steps, --epochs, --backend, --workers, --log-every and --checkpoint-every may be given');
       if (stringFlag(flags, 'out') !== undefined && resolve(stringFlag(flags, 'out')!) !== resolve(resumeDir)) {
         throw new UsageError('--out and --resume name different directories', 'a resumed run continues in its own directory');
       }
@@ -239,7 +259,10 @@ export const trainCommand: Command = {
       outDir = resolve(stringFlag(flags, 'out') ?? join('runs', timestamp()));
     }
 
-    const backend = await setupBackend(backendChoice);
+    // A resumed run keeps its worker count unless told otherwise (another count changes dropout draws and rounding).
+    const workers = numberFlag(flags, 'workers', { integer: true, min: 1, max: 64 }) ?? (resumeDir ? savedWorkerCount(outDir) : 1);
+    // Each data-parallel thread gets one core: the wasm backend's own threads would only compete.
+    const backend = await setupBackend(backendChoice, workers > 1 ? { wasmThreads: 1 } : {});
     await registerGradients();
     if (resumeDir) {
       checkpoint = readRunCheckpoint(outDir);
@@ -296,15 +319,19 @@ export const trainCommand: Command = {
     const split = trainValSplit(dataset.train, settings.valSplit, seed);
     const perStep = (settings.trainer.batchSize ?? 1) * (settings.trainer.gradAccum ?? 1);
     const totalSteps = settings.trainer.steps ?? (settings.trainer.epochs ?? 1) * Math.max(1, Math.floor(split.train.shape[0] / perStep));
+    let pool: GradientWorkerPool | undefined;
     let trainer: Trainer;
     try {
+      if (workers > 1) pool = await GradientWorkerPool.start({ count: workers - 1, config: model.config, backend: backend.name });
       trainer = new Trainer(model, split.train, {
         ...settings.trainer,
+        ...(pool ? { workers: pool } : {}),
         warmup: Math.min(warmupSteps(settings.warmup, totalSteps), totalSteps),
         ...(settings.augment && split.train.images instanceof Uint8Array ? { augment: defaultAugmentation() } : {}),
       });
       if (checkpoint) restoreTrainer(trainer, checkpoint);
     } catch (e) {
+      await pool?.close();
       model.dispose();
       throw e;
     } finally {
@@ -317,7 +344,7 @@ export const trainCommand: Command = {
         `${cfg.imageSize[0]}x${cfg.imageSize[1]}x${cfg.inChannels}, ${cfg.numClasses} classes, ${(model.numParameters() / 1e6).toFixed(2)}M params; ${setup.source}${setup.headReplaced ? ', new head' : ''}) ` +
         `on ${dataset.source}: ${split.train.shape[0]} train / ${split.val?.shape[0] ?? 0} val / ${dataset.test?.shape[0] ?? 0} test images`,
     );
-    log(`backend ${backend.name}; ${trainer.totalSteps} steps (${trainer.stepsPerEpoch} per epoch, batch ${perStep})${trainer.step ? `, from step ${trainer.step}` : ''}; run directory ${outDir}`);
+    log(`backend ${backend.name}${workers > 1 ? ` x ${workers} threads (data-parallel)` : ''}; ${trainer.totalSteps} steps (${trainer.stepsPerEpoch} per epoch, batch ${perStep})${trainer.step ? `, from step ${trainer.step}` : ''}; run directory ${outDir}`);
 
     const controller = new AbortController();
     let interrupts = 0;
@@ -340,7 +367,7 @@ export const trainCommand: Command = {
         checkpointEvery,
         signal: controller.signal,
         resumed: checkpoint !== undefined,
-        extra: { settings, cadence: { logEvery, checkpointEvery } },
+        extra: { settings, cadence: { logEvery, checkpointEvery }, workers },
         title: `ViT on ${dataset.train.name.replace(/ train$/, '')}`,
         onStep: (r, p) => {
           if (!json) bar.step(r, p, { epoch: r.epoch + 1, total: totalEpochs });
@@ -379,6 +406,7 @@ export const trainCommand: Command = {
     } finally {
       process.off('SIGINT', onSigint);
       process.off('SIGTERM', onSigint);
+      await pool?.close();
       trainer.dispose();
       model.dispose();
     }

@@ -126,7 +126,7 @@ export async function runTraining(trainer: Trainer, options: RunTrainingOptions)
       return { status: 'interrupted', step: trainer.step, outDir: out, ...(lastValidation ? { lastValidation } : {}), elapsedSeconds: elapsed() };
     }
     const t0 = performance.now();
-    const r = trainer.trainStep();
+    const r = await trainer.trainStepAsync();
     const t1 = performance.now();
     stepsThisSession += 1;
     recent.push({ t: t1 - t0, images: r.images });

@@ -12,6 +12,8 @@ import { optimizedParameters, type WeightDecayOn } from '../optim/decay.js';
 import { learningRateAt, validateSchedule, type ScheduleKind } from '../optim/schedule.js';
 import { lossAndGradients, type MicroBatch } from './gradients.js';
 import { useBatchedAttention } from './attention.js';
+import { combineShardGradients } from '../parallel/combine.js';
+import { modelWeights, shardBatchOf, shardSizes, type ShardResult, type ShardWorkers } from '../parallel/shard.js';
 import type { TrainableModel } from './model.js';
 
 export interface TrainerOptions {
@@ -55,6 +57,12 @@ export interface TrainerOptions {
    * where they train ~1.8x faster on wasm).
    */
   batchedAttention?: boolean;
+  /**
+   * Gradient workers for data-parallel steps (see GradientWorkerPool): with
+   * N workers each batch is shared N+1 ways; use trainStepAsync. The caller
+   * owns them (and closes them).
+   */
+  workers?: ShardWorkers;
 }
 
 /** Where a run stands, enough to continue it exactly. */
@@ -88,7 +96,7 @@ export interface StepResult {
 }
 
 /** A resolved option set (defaults filled in), as saved in checkpoints. */
-export type ResolvedTrainerOptions = Required<Omit<TrainerOptions, 'augment' | 'steps' | 'epochs' | 'batchedAttention'>> & {
+export type ResolvedTrainerOptions = Required<Omit<TrainerOptions, 'augment' | 'steps' | 'epochs' | 'batchedAttention' | 'workers'>> & {
   epochs: number;
   steps: number | undefined;
   augment: boolean;
@@ -143,6 +151,7 @@ export class Trainer {
   /** Optimizer steps of the whole run. */
   readonly totalSteps: number;
   private readonly augment: Augmentation | undefined;
+  private readonly workers: ShardWorkers | undefined;
   private readonly dataRng: Rng;
   private readonly modelRng: Rng;
   private state: Omit<TrainerState, 'dataRng' | 'modelRng'> = { step: 0, epoch: 0, batchInEpoch: 0 };
@@ -178,6 +187,10 @@ export class Trainer {
     this.data = data;
     this.options = o;
     this.augment = options.augment;
+    this.workers = options.workers;
+    if (this.workers && this.workers.count + 1 > o.batchSize) {
+      throw new TrainingConfigError(`a batch of ${o.batchSize} cannot be shared by ${this.workers.count + 1} threads`, 'use fewer workers or a larger batch size');
+    }
     this.optimizer = new AdamW(optimizedParameters(model.namedParameters(), o.weightDecayOn), {
       lr: o.lr,
       beta1: o.beta1,
@@ -235,21 +248,79 @@ export class Trainer {
     return { x: pixelsToTensor(pixels, shape, this.model.config), targets: tf.tensor1d(labels, 'int32') };
   }
 
-  /** Takes one optimizer step. */
+  /** Takes one optimizer step on this thread (with `workers`, use trainStepAsync). */
   trainStep(): StepResult {
-    if (this.done) throw new TrainingConfigError(`the run is complete (${this.totalSteps} steps)`, 'raise the step or epoch count to train further');
-    const step = this.state.step + 1;
-    const epoch = this.state.epoch;
-    const lr = this.learningRate(step);
-    this.model.train();
-    const micro = this.nextIndices().map((idx) => this.prepare(idx));
-    let grads: Record<string, tf.Tensor> = {};
-    let loss: number;
-    let gradNorm: number;
+    const { step, lr, micro } = this.beginStep();
     try {
       const r = lossAndGradients(this.model, micro, { labelSmoothing: this.options.labelSmoothing, rng: this.modelRng });
-      grads = r.grads;
-      loss = r.loss;
+      return this.finishStep(step, lr, r.loss, r.grads);
+    } finally {
+      for (const m of micro) tf.dispose([m.x, m.targets]);
+    }
+  }
+
+  /**
+   * Takes one optimizer step, sharing the batch with the gradient workers
+   * when the trainer has them: each micro-batch is cut into near-equal
+   * parts, this thread differentiates the first while each worker
+   * differentiates one of the others at the same weights, and the gradients
+   * are averaged (weighted by part size) before clipping and AdamW. Without
+   * workers it is trainStep.
+   */
+  async trainStepAsync(): Promise<StepResult> {
+    const workers = this.workers;
+    if (!workers || workers.count === 0) return this.trainStep();
+    const { step, lr, micro } = this.beginStep();
+    const parts = workers.count + 1;
+    const sizes = shardSizes(this.options.batchSize, parts);
+    const own: MicroBatch[] = [];
+    try {
+      // Cut every micro-batch the same way; part k of each goes to shard k.
+      const cut = micro.map((m) => {
+        const xs = tf.split(m.x, sizes, 0) as tf.Tensor4D[];
+        const ts = tf.split(m.targets, sizes, 0) as MicroBatch['targets'][];
+        return xs.map((x, k) => ({ x, targets: ts[k]! }));
+      });
+      for (const c of cut) own.push(c[0]!);
+      const requests = Array.from({ length: workers.count }, (_, w) => {
+        const batches = cut.map((c) => shardBatchOf(c[w + 1]!));
+        return { params: modelWeights(this.model), batches, labelSmoothing: this.options.labelSmoothing, seed: this.modelRng.seed() };
+      });
+      for (const c of cut) for (const part of c.slice(1)) tf.dispose([part.x, part.targets]);
+      const pending = requests.map((r, w) => workers.compute(w, r));
+      // Rejections are collected below; keep Node from reporting them as unhandled meanwhile.
+      for (const p of pending) p.catch(() => undefined);
+      const mine = lossAndGradients(this.model, own, { labelSmoothing: this.options.labelSmoothing, rng: this.modelRng });
+      let theirs: ShardResult[];
+      try {
+        theirs = await Promise.all(pending);
+      } catch (e) {
+        tf.dispose(Object.values(mine.grads));
+        throw e;
+      }
+      const weights = sizes.map((n) => n / this.options.batchSize);
+      const loss = weights[0]! * mine.loss + theirs.reduce((s, r, w) => s + weights[w + 1]! * r.loss, 0);
+      const grads = combineShardGradients(this.model, mine.grads, theirs, weights);
+      return this.finishStep(step, lr, loss, grads);
+    } finally {
+      for (const m of micro) tf.dispose([m.x, m.targets]);
+      for (const m of own) tf.dispose([m.x, m.targets]);
+    }
+  }
+
+  /** The step's number, learning rate and prepared micro-batches (the caller disposes them). */
+  private beginStep(): { step: number; lr: number; micro: MicroBatch[] } {
+    if (this.done) throw new TrainingConfigError(`the run is complete (${this.totalSteps} steps)`, 'raise the step or epoch count to train further');
+    const step = this.state.step + 1;
+    this.model.train();
+    return { step, lr: this.learningRate(step), micro: this.nextIndices().map((idx) => this.prepare(idx)) };
+  }
+
+  /** Clipping, the AdamW update and the step's bookkeeping; takes ownership of `grads`. */
+  private finishStep(step: number, lr: number, loss: number, grads: Record<string, tf.Tensor>): StepResult {
+    const epoch = this.state.epoch;
+    let gradNorm: number;
+    try {
       if (this.options.clipGrad > 0) {
         const clipped = clipByGlobalNorm(grads, this.options.clipGrad);
         tf.dispose(Object.values(grads));
@@ -263,7 +334,6 @@ export class Trainer {
       this.optimizer.step(grads, lr);
     } finally {
       tf.dispose(Object.values(grads));
-      for (const m of micro) tf.dispose([m.x, m.targets]);
     }
     this.state.step = step;
     this.state.batchInEpoch += 1;
