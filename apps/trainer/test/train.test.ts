@@ -117,6 +117,28 @@ describe('vit train', () => {
     }
   });
 
+  it('trains data-parallel with --workers 2: the losses of one thread, kept on resume', () => {
+    const config = join(tmp, 'tiny-parallel.json');
+    writeFileSync(config, JSON.stringify({ imageSize: 28, patchSize: 7, inChannels: 1, embedDim: 16, depth: 1, numHeads: 2, mlpDim: 32, numClasses: 10 }));
+    // No dropout: worker shards draw their own dropout masks, everything else (order, augmentation) is the same.
+    // A constant rate without warmup, so a 6-step run extended to 12 follows the 12-step run's schedule.
+    const common = ['--config', config, '--batch-size', '16', '--val-split', '0.01', '--log-every', '1', '--seed', '4', '--schedule', 'constant', '--warmup', '0'];
+    const single = join(tmp, 'single');
+    expect(vit([...common, '--steps', '12', '--out', single]).code).toBe(0);
+    const parallel = join(tmp, 'parallel');
+    const first = vit([...common, '--steps', '6', '--workers', '2', '--out', parallel]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/x 2 threads \(data-parallel\)/);
+    const resumed = vit(['--resume', parallel, '--steps', '12']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toMatch(/x 2 threads \(data-parallel\).*from step 6/);
+    const expected = stepLosses(single);
+    const got = stepLosses(parallel);
+    expect([...got.keys()]).toEqual([...expected.keys()]);
+    for (const [step, loss] of expected) expect(Math.abs(got.get(step)! - loss), `step ${step}`).toBeLessThan(1e-5);
+    expect(vit(['--workers', '0']).stderr).toMatch(/--workers must be/);
+  });
+
   it('explains bad flags in one line', () => {
     const r = vit(['--resume', join(tmp, 'straight'), '--lr', '0.1']);
     expect(r.code).toBe(1);

@@ -245,7 +245,6 @@ export const trainCommand: Command = {
     let settings: RunSettings;
     let checkpoint: RunCheckpoint | undefined;
     let outDir: string;
-    let savedWorkers = 1;
     if (resumeDir) {
       const given = RUN_DEFINING.filter((f) => flags[f] !== undefined);
       if (given.length) throw new UsageError(`--${given[0]} cannot be changed when resuming`, 'a resumed run keeps its settings; only --steps, --epochs, --backend, --workers, --log-every and --checkpoint-every may be given');

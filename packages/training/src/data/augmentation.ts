@@ -9,7 +9,7 @@ import { augment, type Image8 } from '@vitkit/preprocessing';
 export type Augmentation = (image: Image8, rng: Rng) => Image8;
 
 export interface DefaultAugmentationOptions {
-  /** Area fraction range of the random resized crop (default [0.75, 1]: mild, for small images). */
+  /** Area fraction range of the random resized crop (default [0.85, 1]: mild, for small images). */
   scale?: [number, number];
   /** Aspect-ratio range of the crop (default [3/4, 4/3]). */
   ratio?: [number, number];

@@ -34,6 +34,7 @@ try {
     }
     port.postMessage(reply, Object.values(reply.grads).map((g) => g.buffer as ArrayBuffer));
   });
+  port.on('messageerror', (e) => port.postMessage({ type: 'error', message: `could not read the request: ${e.message}` } satisfies WorkerMessage));
   port.postMessage({ type: 'ready' } satisfies WorkerMessage);
 } catch (e) {
   port.postMessage({ type: 'error', message: `could not start: ${describe(e)}` } satisfies WorkerMessage);

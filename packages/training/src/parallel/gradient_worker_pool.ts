@@ -83,6 +83,10 @@ export class GradientWorkerPool implements ShardWorkers {
               p.resolve({ loss: m.loss, grads: m.grads });
             }
           });
+          worker.on('messageerror', (e) => {
+            slot.pending?.reject(new WorkerError(`gradient worker ${i + 1} sent an unreadable reply: ${e.message}`));
+            slot.pending = undefined;
+          });
           worker.on('error', (e) => fail(new WorkerError(`gradient worker ${i + 1} failed: ${e.message}`)));
           worker.on('exit', (code) => {
             if (!slot.failure) fail(new WorkerError(`gradient worker ${i + 1} exited (code ${code})`));
@@ -106,9 +110,15 @@ export class GradientWorkerPool implements ShardWorkers {
     if (slot.failure) return Promise.reject(slot.failure);
     if (slot.pending) return Promise.reject(new WorkerError(`gradient worker ${index + 1} is busy`));
     return new Promise<ShardResult>((resolve, reject) => {
-      slot.pending = { resolve, reject };
+      // The arrays are moved, not copied: the caller must not reuse them.
       const buffers = [...Object.values(request.params), ...request.batches.flatMap((b) => [b.x, b.targets])].map((a) => a.buffer as ArrayBuffer);
-      slot.worker.postMessage(request, buffers);
+      try {
+        slot.worker.postMessage(request, buffers);
+      } catch (e) {
+        reject(new WorkerError(`could not send the shard to gradient worker ${index + 1}: ${e instanceof Error ? e.message : String(e)}`));
+        return;
+      }
+      slot.pending = { resolve, reject };
     });
   }
 
