@@ -99,7 +99,7 @@ run
   --log-every N           metrics.jsonl / log line every N steps (default ${TRAIN_DEFAULTS.logEvery}; step 1 always)
   --backend NAME          auto | wasm | cpu | tensorflow (default auto: tfjs-node if installed, else wasm)
   --workers N             data-parallel threads, each computing the gradient of 1/N of every batch
-                          (default 1; 2 on a 2-core machine trains ~1.6x faster on wasm)
+                          (default 1; 2 on a 2-core machine trains ~1.4x faster on wasm)
   --json                  print the result as JSON`;
 
 /** Everything that defines a run, saved in the checkpoint so --resume can rebuild it. */
