@@ -273,24 +273,28 @@ export class Trainer {
     const { step, lr, micro } = this.beginStep();
     const parts = workers.count + 1;
     const sizes = shardSizes(this.options.batchSize, parts);
-    const own: MicroBatch[] = [];
+    const pieces: MicroBatch[] = [];
     try {
-      // Cut every micro-batch the same way; part k of each goes to shard k.
+      // Cut every micro-batch the same way; part k of each goes to shard k (part 0 stays here).
       const cut = micro.map((m) => {
         const xs = tf.split(m.x, sizes, 0) as tf.Tensor4D[];
         const ts = tf.split(m.targets, sizes, 0) as MicroBatch['targets'][];
-        return xs.map((x, k) => ({ x, targets: ts[k]! }));
+        const parts = xs.map((x, k) => ({ x, targets: ts[k]! }));
+        pieces.push(...parts);
+        return parts;
       });
-      for (const c of cut) own.push(c[0]!);
-      const requests = Array.from({ length: workers.count }, (_, w) => {
-        const batches = cut.map((c) => shardBatchOf(c[w + 1]!));
-        return { params: modelWeights(this.model), batches, labelSmoothing: this.options.labelSmoothing, seed: this.modelRng.seed() };
-      });
-      for (const c of cut) for (const part of c.slice(1)) tf.dispose([part.x, part.targets]);
+      // The weights are read once; each further worker gets a copy (a request's arrays move to its worker).
+      const weights = modelWeights(this.model);
+      const requests = Array.from({ length: workers.count }, (_, w) => ({
+        params: w === 0 ? weights : Object.fromEntries(Object.entries(weights).map(([k, v]) => [k, v.slice()])),
+        batches: cut.map((c) => shardBatchOf(c[w + 1]!)),
+        labelSmoothing: this.options.labelSmoothing,
+        seed: this.modelRng.seed(),
+      }));
       const pending = requests.map((r, w) => workers.compute(w, r));
       // Rejections are collected below; keep Node from reporting them as unhandled meanwhile.
       for (const p of pending) p.catch(() => undefined);
-      const mine = lossAndGradients(this.model, own, { labelSmoothing: this.options.labelSmoothing, rng: this.modelRng });
+      const mine = lossAndGradients(this.model, cut.map((c) => c[0]!), { labelSmoothing: this.options.labelSmoothing, rng: this.modelRng });
       let theirs: ShardResult[];
       try {
         theirs = await Promise.all(pending);
@@ -298,13 +302,12 @@ export class Trainer {
         tf.dispose(Object.values(mine.grads));
         throw e;
       }
-      const weights = sizes.map((n) => n / this.options.batchSize);
-      const loss = weights[0]! * mine.loss + theirs.reduce((s, r, w) => s + weights[w + 1]! * r.loss, 0);
-      const grads = combineShardGradients(this.model, mine.grads, theirs, weights);
+      const shares = sizes.map((n) => n / this.options.batchSize);
+      const loss = shares[0]! * mine.loss + theirs.reduce((s, r, w) => s + shares[w + 1]! * r.loss, 0);
+      const grads = combineShardGradients(this.model, mine.grads, theirs, shares);
       return this.finishStep(step, lr, loss, grads);
     } finally {
-      for (const m of micro) tf.dispose([m.x, m.targets]);
-      for (const m of own) tf.dispose([m.x, m.targets]);
+      for (const m of [...micro, ...pieces]) tf.dispose([m.x, m.targets]);
     }
   }
 
