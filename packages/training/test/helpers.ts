@@ -29,6 +29,14 @@ export function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
   return tf.tidy(() => tf.max(tf.abs(tf.sub(tf.cast(a, 'float32'), tf.cast(b, 'float32')))).dataSync()[0]!);
 }
 
+/** Largest absolute difference between two same-length arrays (gradients or weights read out of tensors). */
+export function maxArrayDiff(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let max = 0;
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
+  return max;
+}
+
 /**
  * The wasm backend with gradients, and the first `trainCount` training and
  * `testCount` test images of the bundled Fashion-MNIST subset: the small

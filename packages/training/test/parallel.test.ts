@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '@vitkit/core';
+import { resolveConfig, Rng } from '@vitkit/core';
 import { VisionTransformer } from '@vitkit/vit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -19,14 +19,14 @@ import {
   type TrainerOptions,
 } from '../src/index.js';
 import { shardBatchOf } from '../src/parallel/shard.js';
-import { smallSubsetSplits } from './helpers.js';
+import { maxAbsDiff, maxArrayDiff, smallSubsetSplits } from './helpers.js';
 
 let data: ImageDataset;
 beforeAll(async () => {
   ({ train: data } = await smallSubsetSplits(192, 10));
 });
 
-const CONFIG = { imageSize: 28, patchSize: 7, inChannels: 1, embedDim: 16, depth: 2, numHeads: 2, mlpDim: 32, numClasses: 10 };
+const CONFIG = resolveConfig({ imageSize: 28, patchSize: 7, inChannels: 1, embedDim: 16, depth: 2, numHeads: 2, mlpDim: 32, numClasses: 10 });
 const tinyModel = (seed = 1): VisionTransformer => new VisionTransformer(CONFIG, { seed });
 
 /** Shard workers that compute on a second replica in this thread: the Trainer's side of data parallelism, without threads. */
@@ -50,12 +50,7 @@ const OPTIONS: TrainerOptions = { batchSize: 32, epochs: 1, lr: 3e-3, warmup: 2,
 function maxWeightDiff(a: VisionTransformer, b: VisionTransformer): number {
   const wa = modelWeights(a);
   const wb = modelWeights(b);
-  let max = 0;
-  for (const [name, v] of Object.entries(wa)) {
-    const u = wb[name]!;
-    for (let i = 0; i < v.length; i++) max = Math.max(max, Math.abs(v[i]! - u[i]!));
-  }
-  return max;
+  return Math.max(...Object.entries(wa).map(([name, v]) => maxArrayDiff(v, wb[name]!)));
 }
 
 describe('shardSizes', () => {
@@ -83,8 +78,7 @@ describe('combineShardGradients', () => {
     expect(Math.abs((7 / 12) * own.loss + (5 / 12) * other.loss - whole.loss)).toBeLessThan(1e-5);
     expect(Object.keys(combined).sort()).toEqual(Object.keys(whole.grads).sort());
     for (const [name, g] of Object.entries(whole.grads)) {
-      const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(g, combined[name]!))).dataSync()[0]!);
-      expect(diff, name).toBeLessThan(1e-5);
+      expect(maxAbsDiff(g, combined[name]!), name).toBeLessThan(1e-5);
     }
     tf.dispose(Object.values(combined));
     expect(tf.memory().numTensors).toBe(before);
@@ -153,7 +147,7 @@ describe('Trainer with shard workers', () => {
 describe('GradientWorkerPool (worker threads)', () => {
   let pool: GradientWorkerPool;
   beforeAll(async () => {
-    pool = await GradientWorkerPool.start({ count: 2, config: tinyModel().config, backend: 'wasm' });
+    pool = await GradientWorkerPool.start({ count: 2, config: CONFIG, backend: 'wasm' });
   });
   afterAll(async () => {
     await pool?.close();
@@ -172,10 +166,7 @@ describe('GradientWorkerPool (worker threads)', () => {
       expect(Math.abs(there.loss - here.loss)).toBeLessThan(1e-5);
       expect(Object.keys(there.grads).sort()).toEqual(Object.keys(here.grads).sort());
       for (const [name, g] of Object.entries(here.grads)) {
-        const t = there.grads[name]!;
-        let max = 0;
-        for (let i = 0; i < g.length; i++) max = Math.max(max, Math.abs(g[i]! - t[i]!));
-        expect(max, name).toBeLessThan(1e-5);
+        expect(maxArrayDiff(g, there.grads[name]!), name).toBeLessThan(1e-5);
       }
     }
     tf.dispose([x, targets]);
@@ -201,7 +192,7 @@ describe('GradientWorkerPool (worker threads)', () => {
   });
 
   it('rejects calls after close', async () => {
-    const own = await GradientWorkerPool.start({ count: 1, config: tinyModel().config, backend: 'wasm' });
+    const own = await GradientWorkerPool.start({ count: 1, config: CONFIG, backend: 'wasm' });
     await own.close();
     await expect(own.compute(0, { params: {}, batches: [], labelSmoothing: 0, seed: 1 })).rejects.toThrow(/closed/);
   });
