@@ -32,6 +32,17 @@ describe('vit bench', () => {
     expect((row['gflops'] as number) * ms).toBeLessThan(2 * 2.7e3);
     expect(row['peak_rss_mb']).toBeGreaterThan(50);
     expect(typeof row['load_1m']).toBe('number');
+    expect(row['wasm_matmul']).toBe('simd');
+  });
+
+  it('--wasm-matmul stock,simd measures the training step with each BatchMatMul kernel', () => {
+    const r = vit('--backend', 'wasm', '--wasm-matmul', 'stock,simd', '--preset', 'vit_tiny_patch16_224', '--batch', '1', '--runs', '2', '--warmup', '1', '--json');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const { results } = JSON.parse(r.stdout) as { results: Record<string, number | string>[] };
+    const train = results.filter((row) => row['mode'] === 'train');
+    expect(train.map((row) => row['wasm_matmul'])).toEqual(['stock', 'simd']);
+    for (const row of train) expect(row['img_per_s']).toBeGreaterThan(0);
   });
 
   it('rejects bad flags with one line and a non-zero exit code', () => {
@@ -41,5 +52,8 @@ describe('vit bench', () => {
     const backend = vit('--compare-onnx', '--backend', 'cpu');
     expect(backend.code).not.toBe(0);
     expect(backend.stderr).toMatch(/--compare-onnx measures vitkit on the wasm backend only/);
+    const matmul = vit('--wasm-matmul', 'fast');
+    expect(matmul.code).not.toBe(0);
+    expect(matmul.stderr).toMatch(/unknown --wasm-matmul "fast"/);
   });
 });

@@ -5,6 +5,7 @@ export * from './layout.js';
 export * from './module.js';
 export * from './rng.js';
 export * from './backend.js';
+export { installWasmBatchMatMul, uninstallWasmBatchMatMul, wasmBatchMatMulInstalled } from './wasm_kernels/batch_matmul.js';
 export * from './io/npy.js';
 export * from './nn/functional.js';
 export { matMul2d } from './nn/matmul.js';

@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { isPresetName, presetConfig, presetNames, setupBackend, BACKEND_NAMES, VitkitError, type BackendName } from '@vitkit/core';
+import { isPresetName, presetConfig, presetNames, setupBackend, BACKEND_NAMES, VitkitError, type BackendName, type SetupBackendOptions } from '@vitkit/core';
 import { createViT } from '@vitkit/vit';
 import type { Command, Flags } from '../command.js';
 import { UsageError } from '../errors.js';
@@ -34,7 +34,13 @@ export interface BenchResult {
   peak_rss_mb: number;
   /** 1-minute load average of the machine when the measurement started (os.loadavg). */
   load_1m: number;
+  /** wasm only: which BatchMatMul kernel ran (vitkit's SIMD one or tfjs's stock scalar loop). */
+  wasm_matmul?: WasmMatMul;
 }
+
+/** The wasm backend's BatchMatMul: vitkit's SIMD kernel (the default) or tfjs's stock one. */
+type WasmMatMul = 'simd' | 'stock';
+const WASM_MATMULS: readonly WasmMatMul[] = ['simd', 'stock'];
 
 const USAGE = `usage: vit bench [--preset NAME[,NAME...]] [--batch N[,N...]] [--backend NAME[,NAME...]] [--runs N] [--warmup N] [--json]
        vit bench --compare-onnx [--preset NAME[,NAME...]] [--batch N[,N...]] [--threads N] [--runs N] [--rounds N] [--json]
@@ -49,8 +55,9 @@ the training throughput (img/s) of the model \`vit train\` builds by default.
   --runs N          timed runs per configuration, or training steps (default 5)
   --warmup N        untimed runs first (default 2)
   --threads N       wasm threads (default: available cores)
+  --wasm-matmul LIST  wasm BatchMatMul kernel(s): simd (vitkit's, default), stock (tfjs's), or stock,simd to compare
   --no-train        skip the training-throughput measurement of the trainer's default model
-  --json            print {"results": [{"mode", "preset", "backend", "batch", "median_ms", "img_per_s", "gflops", "peak_rss_mb", "load_1m", ...}]}
+  --json            print {"results": [{"mode", "preset", "backend", "batch", "median_ms", "img_per_s", "gflops", "peak_rss_mb", "load_1m", "wasm_matmul", ...}]}
 
 --compare-onnx exports the same seeded ViT (same weights) to ONNX, runs it under
 onnxruntime-node and under vitkit on wasm in one process, checks that the logits
@@ -129,6 +136,15 @@ function peakRssMb(): number {
   return round(process.resourceUsage().maxRSS / 1024, 1);
 }
 
+/** setupBackend options of a child: its thread count and wasm BatchMatMul kernel. */
+function childBackendOptions(flags: Flags, threads: number | undefined): SetupBackendOptions {
+  return { ...(threads === undefined ? {} : { wasmThreads: threads }), wasmSimdMatMul: stringFlag(flags, 'wasm-matmul') !== 'stock' };
+}
+
+function wasmMatMulField(backend: BackendName, flags: Flags): { wasm_matmul?: WasmMatMul } {
+  return backend === 'wasm' ? { wasm_matmul: stringFlag(flags, 'wasm-matmul') === 'stock' ? 'stock' : 'simd' } : {};
+}
+
 /** One inference configuration, measured in this process (the --child side). */
 async function measureInference(flags: Flags): Promise<BenchResult> {
   const load = loadavg()[0]!;
@@ -138,7 +154,7 @@ async function measureInference(flags: Flags): Promise<BenchResult> {
   const runs = numberFlag(flags, 'runs', { integer: true, min: 1 }) ?? 5;
   const warmup = numberFlag(flags, 'warmup', { integer: true, min: 0 }) ?? 2;
   const threads = numberFlag(flags, 'threads', { integer: true, min: 1 });
-  const setup = await setupBackend(backend, threads === undefined ? {} : { wasmThreads: threads });
+  const setup = await setupBackend(backend, childBackendOptions(flags, threads));
   const model = createViT(preset, {}, { seed: 0 });
   try {
     const times = await timeInference(model, batch, runs, warmup);
@@ -155,6 +171,7 @@ async function measureInference(flags: Flags): Promise<BenchResult> {
       gflops: round(flops / (ms * 1e6), 2),
       peak_rss_mb: peakRssMb(),
       load_1m: round(load, 2),
+      ...wasmMatMulField(setup.name, flags),
     };
   } finally {
     model.dispose();
@@ -168,7 +185,7 @@ async function measureTraining(flags: Flags): Promise<BenchResult> {
   const steps = numberFlag(flags, 'runs', { integer: true, min: 1 }) ?? 5;
   const warmup = numberFlag(flags, 'warmup', { integer: true, min: 0 }) ?? 1;
   const threads = numberFlag(flags, 'threads', { integer: true, min: 1 });
-  const setup = await setupBackend(backend, threads === undefined ? {} : { wasmThreads: threads });
+  const setup = await setupBackend(backend, childBackendOptions(flags, threads));
   const { model, throughput } = await measureTrainerDefault(steps, Math.max(1, warmup));
   try {
     // Backward costs about twice the forward pass: 3x forward FLOPs per image.
@@ -184,6 +201,7 @@ async function measureTraining(flags: Flags): Promise<BenchResult> {
       gflops: round(flops / (throughput.msPerStep * 1e6), 2),
       peak_rss_mb: peakRssMb(),
       load_1m: round(load, 2),
+      ...wasmMatMulField(setup.name, flags),
     };
   } finally {
     model.dispose();
@@ -213,7 +231,7 @@ function table(head: string[], rows: string[][], leftColumns: number): string {
 
 function resultsTable(results: BenchResult[]): string {
   const head = ['mode', 'preset', 'backend', 'threads', 'batch', 'median ms', 'img/s', 'GFLOP/s', 'peak RSS MB', 'load'];
-  const rows = results.map((r) => [r.mode, r.preset, r.backend, String(r.threads), String(r.batch), r.median_ms.toFixed(1), r.img_per_s.toFixed(2), r.gflops.toFixed(1), r.peak_rss_mb.toFixed(0), r.load_1m.toFixed(2)]);
+  const rows = results.map((r) => [r.mode, r.preset, r.wasm_matmul === 'stock' ? 'wasm (stock matmul)' : r.backend, String(r.threads), String(r.batch), r.median_ms.toFixed(1), r.img_per_s.toFixed(2), r.gflops.toFixed(1), r.peak_rss_mb.toFixed(0), r.load_1m.toFixed(2)]);
   return table(head, rows, 3);
 }
 
@@ -234,6 +252,7 @@ export const benchCommand: Command = {
     runs: { type: 'string' },
     warmup: { type: 'string' },
     threads: { type: 'string' },
+    'wasm-matmul': { type: 'string' },
     rounds: { type: 'string' },
     'compare-onnx': { type: 'boolean' },
     'no-train': { type: 'boolean' },
@@ -288,19 +307,27 @@ export const benchCommand: Command = {
     for (const b of backends) {
       if (!(BACKEND_NAMES as readonly string[]).includes(b)) throw new UsageError(`unknown backend "${b}"`, `use one of: ${BACKEND_NAMES.join(', ')}`);
     }
+    const matmuls = (list(flags, 'wasm-matmul') ?? ['simd']) as WasmMatMul[];
+    for (const m of matmuls) {
+      if (!WASM_MATMULS.includes(m)) throw new UsageError(`unknown --wasm-matmul "${m}"`, `use ${WASM_MATMULS.join(', ')} or both, comma-separated`);
+    }
+    // Each backend once; wasm once per BatchMatMul kernel asked for.
+    const variants = backends.flatMap((backend): { backend: BackendName; args: string[]; label: string }[] =>
+      backend === 'wasm' ? matmuls.map((m) => ({ backend, args: ['--wasm-matmul', m], label: m === 'stock' ? 'wasm (stock matmul)' : 'wasm' })) : [{ backend, args: [], label: backend }],
+    );
     const results: BenchResult[] = [];
-    for (const backend of backends) {
+    for (const v of variants) {
       for (const preset of presets) {
         for (const batch of batches) {
-          log(`${preset} on ${backend}, batch ${batch} ...`);
-          results.push(runChild<BenchResult>(['--child', '--preset', preset, '--backend', backend, '--batch', String(batch), ...passThrough], true));
+          log(`${preset} on ${v.label}, batch ${batch} ...`);
+          results.push(runChild<BenchResult>(['--child', '--preset', preset, '--backend', v.backend, '--batch', String(batch), ...v.args, ...passThrough], true));
         }
       }
     }
     if (!booleanFlag(flags, 'no-train')) {
-      for (const backend of backends) {
-        log(`training throughput of the trainer's default model on ${backend} ...`);
-        results.push(runChild<BenchResult>(['--child-train', '--backend', backend, ...passThrough], true));
+      for (const v of variants) {
+        log(`training throughput of the trainer's default model on ${v.label} ...`);
+        results.push(runChild<BenchResult>(['--child-train', '--backend', v.backend, ...v.args, ...passThrough], true));
       }
     }
     console.log(json ? JSON.stringify({ results }) : resultsTable(results));

@@ -1,0 +1,154 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { BATCH_MATMUL_WASM_BASE64 } from './batch_matmul_binary.js';
+
+/**
+ * A faster BatchMatMul for tfjs-backend-wasm.
+ *
+ * The stock kernel sends only unbatched, untransposed products to XNNPACK;
+ * everything else (attention's per-head products, their gradients) runs a
+ * scalar loop on one thread at ~1.1 GMAC/s. This override runs those on a
+ * small SIMD module (batch_matmul.wat, ~6 GMAC/s on one core): operands are
+ * copied into its memory, multiplied, and the product copied back. Unbatched
+ * untransposed products, non-float32 inputs and batch shapes that do not
+ * flatten (e.g. [2,1] with [1,3]) still go to the stock kernel.
+ */
+
+interface SimdExports {
+  memory: WebAssembly.Memory;
+  matmul(a: number, b: number, c: number, batch: number, batchA: number, batchB: number, m: number, k: number, n: number, sam: number, sak: number): void;
+  transpose(src: number, dst: number, batch: number, rows: number, cols: number): void;
+}
+
+/** The parts of tfjs-backend-wasm's BackendWasm this kernel touches. */
+interface WasmBackendLike {
+  wasm: { HEAPU8: Uint8Array };
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+}
+
+interface BatchMatMulAttrs {
+  transposeA: boolean;
+  transposeB: boolean;
+}
+
+let stock: tf.KernelConfig | undefined;
+let simd: SimdExports | undefined;
+
+function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
+  const binary = atob(text);
+  const bytes = new Uint8Array(new ArrayBuffer(binary.length));
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+/** Instantiates the SIMD module (synchronously: it is under 1 KB), or undefined without wasm SIMD. */
+function instantiate(): SimdExports | undefined {
+  try {
+    const module = new WebAssembly.Module(decodeBase64(BATCH_MATMUL_WASM_BASE64));
+    return new WebAssembly.Instance(module).exports as unknown as SimdExports;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Grows the module's memory to at least `bytes`. */
+function reserve(exports: SimdExports, bytes: number): void {
+  const have = exports.memory.buffer.byteLength;
+  if (bytes > have) exports.memory.grow(Math.ceil((bytes - have) / 65536));
+}
+
+function heapFloats(backend: WasmBackendLike, t: tf.TensorInfo, size: number): Float32Array {
+  const offset = backend.dataIdMap.get(t.dataId)!.memoryOffset;
+  return new Float32Array(backend.wasm.HEAPU8.buffer, offset, size);
+}
+
+function batchMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo | tf.TensorInfo[] {
+  const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+  const { transposeA, transposeB } = args.attrs as unknown as BatchMatMulAttrs;
+  const backend = args.backend as WasmBackendLike;
+  const ra = a.shape.length;
+  const rb = b.shape.length;
+  const m = transposeA ? a.shape[ra - 1]! : a.shape[ra - 2]!;
+  const k = transposeA ? a.shape[ra - 2]! : a.shape[ra - 1]!;
+  const kb = transposeB ? b.shape[rb - 1]! : b.shape[rb - 2]!;
+  const n = transposeB ? b.shape[rb - 2]! : b.shape[rb - 1]!;
+  const batchA = tf.util.sizeFromShape(a.shape.slice(0, -2));
+  const batchB = tf.util.sizeFromShape(b.shape.slice(0, -2));
+  const useStock =
+    a.dtype !== 'float32' || b.dtype !== 'float32' || k !== kb || (batchA === 1 && batchB === 1 && !transposeA && !transposeB);
+  if (useStock) return stock!.kernelFunc(args as Parameters<tf.KernelFunc>[0]);
+  const outBatchShape = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+  const batch = tf.util.sizeFromShape(outBatchShape);
+  // Flattened batch indices line up only when each side is whole or a single item.
+  if ((batchA !== batch && batchA !== 1) || (batchB !== batch && batchB !== 1)) return stock!.kernelFunc(args as Parameters<tf.KernelFunc>[0]);
+
+  const out = backend.makeOutput([...outBatchShape, m, n], 'float32');
+  const outSize = batch * m * n;
+  if (outSize === 0) return out;
+  const exports = simd!;
+  const aSize = batchA * m * k;
+  const bSize = batchB * k * n;
+  const aPtr = 0;
+  const bPtr = aPtr + aSize * 4;
+  const bRowMajorPtr = bPtr + bSize * 4;
+  const cPtr = bRowMajorPtr + (transposeB ? bSize * 4 : 0);
+  reserve(exports, cPtr + outSize * 4);
+  const local = new Float32Array(exports.memory.buffer);
+  local.set(heapFloats(backend, a, aSize), aPtr / 4);
+  local.set(heapFloats(backend, b, bSize), bPtr / 4);
+  // The kernel wants B row-major [K, N]; a transposed B is [N, K].
+  if (transposeB) exports.transpose(bPtr, bRowMajorPtr, batchB, n, k);
+  exports.matmul(
+    aPtr,
+    transposeB ? bRowMajorPtr : bPtr,
+    cPtr,
+    batch,
+    batchA === 1 ? 0 : m * k,
+    batchB === 1 ? 0 : k * n,
+    m,
+    k,
+    n,
+    transposeA ? 1 : k,
+    transposeA ? m : 1,
+  );
+  heapFloats(backend, out, outSize).set(new Float32Array(exports.memory.buffer, cPtr, outSize));
+  return out;
+}
+
+/**
+ * Replaces the wasm backend's BatchMatMul with the SIMD one (idempotent).
+ * Returns false, changing nothing, when tfjs-backend-wasm is not loaded or
+ * this runtime lacks wasm SIMD.
+ */
+export function installWasmBatchMatMul(): boolean {
+  if (stock) return true;
+  const current = tf.getKernel(tf.BatchMatMul, 'wasm');
+  if (!current) return false;
+  simd ??= instantiate();
+  if (!simd) return false;
+  stock = current;
+  tf.unregisterKernel(tf.BatchMatMul, 'wasm');
+  tf.registerKernel({
+    kernelName: tf.BatchMatMul,
+    backendName: 'wasm',
+    // The stock kernel's setup still has to run: it serves the cases passed back to it.
+    ...(current.setupFunc ? { setupFunc: current.setupFunc } : {}),
+    ...(current.disposeFunc ? { disposeFunc: current.disposeFunc } : {}),
+    kernelFunc: batchMatMul as tf.KernelFunc,
+  });
+  return true;
+}
+
+/** Puts the stock BatchMatMul back (for comparisons); returns whether one was replaced. */
+export function uninstallWasmBatchMatMul(): boolean {
+  if (!stock) return false;
+  tf.unregisterKernel(tf.BatchMatMul, 'wasm');
+  tf.registerKernel(stock);
+  stock = undefined;
+  return true;
+}
+
+/** True while the SIMD BatchMatMul is installed. */
+export function wasmBatchMatMulInstalled(): boolean {
+  return stock !== undefined;
+}
