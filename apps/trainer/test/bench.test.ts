@@ -35,14 +35,19 @@ describe('vit bench', () => {
     expect(row['wasm_matmul']).toBe('simd');
   });
 
-  it('--wasm-matmul stock,simd measures the training step with each BatchMatMul kernel', () => {
-    const r = vit('--backend', 'wasm', '--wasm-matmul', 'stock,simd', '--preset', 'vit_tiny_patch16_224', '--batch', '1', '--runs', '2', '--warmup', '1', '--json');
+  it('--wasm-matmul stock,simd measures training of a --train-config model with each BatchMatMul kernel', () => {
+    const config = 'packages/training/recipes/fashion-mnist-full.json';
+    const r = vit('--backend', 'wasm', '--wasm-matmul', 'stock,simd', '--preset', 'vit_tiny_patch16_224', '--batch', '1', '--runs', '2', '--warmup', '1', '--train-config', config, '--json');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const { results } = JSON.parse(r.stdout) as { results: Record<string, number | string>[] };
     const train = results.filter((row) => row['mode'] === 'train');
     expect(train.map((row) => row['wasm_matmul'])).toEqual(['stock', 'simd']);
-    for (const row of train) expect(row['img_per_s']).toBeGreaterThan(0);
+    for (const row of train) {
+      expect(row['preset']).toBe('fashion-mnist-full.json (28x28x1, patch 7, dim 96, depth 6)');
+      expect(row['batch']).toBe(128);
+      expect(row['img_per_s']).toBeGreaterThan(0);
+    }
   });
 
   it('rejects bad flags with one line and a non-zero exit code', () => {

@@ -14,7 +14,7 @@ import { booleanFlag, numberFlag, stringFlag } from '../flags.js';
 import { forwardFlopsPerImage } from '../bench/flops.js';
 import { median, timeInference } from '../bench/measure.js';
 import { compareWithOnnxRuntime, type OnnxComparison } from '../bench/onnx/compare.js';
-import { measureTrainerDefault, trainerDefaultLabel } from '../bench/training.js';
+import { measureTrainingModel, trainingModelLabel } from '../bench/training.js';
 
 const DEFAULT_PRESETS = ['vit_tiny_patch16_224', 'vit_small_patch16_224', 'vit_base_patch16_224'];
 const DEFAULT_BATCHES = [1, 8];
@@ -57,6 +57,7 @@ the training throughput (img/s) of the model \`vit train\` builds by default.
   --threads N       wasm threads (default: available cores)
   --wasm-matmul LIST  wasm BatchMatMul kernel(s): simd (vitkit's, default), stock (tfjs's), or stock,simd to compare
   --no-train        skip the training-throughput measurement of the trainer's default model
+  --train-config C  measure training of this model instead (a config.json or preset, as vit train --config)
   --json            print {"results": [{"mode", "preset", "backend", "batch", "median_ms", "img_per_s", "gflops", "peak_rss_mb", "load_1m", "wasm_matmul", ...}]}
 
 --compare-onnx exports the same seeded ViT (same weights) to ONNX, runs it under
@@ -186,13 +187,13 @@ async function measureTraining(flags: Flags): Promise<BenchResult> {
   const warmup = numberFlag(flags, 'warmup', { integer: true, min: 0 }) ?? 1;
   const threads = numberFlag(flags, 'threads', { integer: true, min: 1 });
   const setup = await setupBackend(backend, childBackendOptions(flags, threads));
-  const { model, throughput } = await measureTrainerDefault(steps, Math.max(1, warmup));
+  const { model, throughput } = await measureTrainingModel(steps, Math.max(1, warmup), stringFlag(flags, 'train-config'));
   try {
     // Backward costs about twice the forward pass: 3x forward FLOPs per image.
     const flops = 3 * forwardFlopsPerImage(model.config) * throughput.batch;
     return {
       mode: 'train',
-      preset: trainerDefaultLabel(model),
+      preset: trainingModelLabel(model, stringFlag(flags, 'train-config')),
       backend: setup.name,
       threads: setup.threads,
       batch: throughput.batch,
@@ -253,6 +254,7 @@ export const benchCommand: Command = {
     warmup: { type: 'string' },
     threads: { type: 'string' },
     'wasm-matmul': { type: 'string' },
+    'train-config': { type: 'string' },
     rounds: { type: 'string' },
     'compare-onnx': { type: 'boolean' },
     'no-train': { type: 'boolean' },
@@ -282,7 +284,7 @@ export const benchCommand: Command = {
     numberFlag(flags, 'warmup', { integer: true, min: 0 });
     numberFlag(flags, 'threads', { integer: true, min: 1 });
     numberFlag(flags, 'rounds', { integer: true, min: 1 });
-    const passThrough = ['runs', 'warmup', 'threads', 'rounds'].flatMap((k) => (stringFlag(flags, k) === undefined ? [] : [`--${k}`, stringFlag(flags, k)!]));
+    const passThrough = ['runs', 'warmup', 'threads', 'rounds', 'train-config'].flatMap((k) => (stringFlag(flags, k) === undefined ? [] : [`--${k}`, stringFlag(flags, k)!]));
 
     if (booleanFlag(flags, 'compare-onnx')) {
       if (stringFlag(flags, 'backend') !== undefined && stringFlag(flags, 'backend') !== 'wasm') {
