@@ -29,11 +29,15 @@ export interface ScaledDotProductResult {
 /**
  * Multiply-adds of one head's QK^T (tokens^2 * headDim) above which `auto`
  * goes per-head on wasm. Each per-head product costs a few kernel launches
- * (~0.1 ms in all, more when training: the slices' gradients); the batched
- * fallback loop runs about 1.6 GMAC/s, so per-head only pays from ~160K
+ * (~0.1 ms in all, more when training: the slices' gradients); tfjs's stock
+ * batched loop runs about 1.6 GMAC/s, so per-head only pays from ~160K
  * multiply-adds per product. At ViT-B/16 sizes (197^2 * 64 = 2.5M) per-head
- * wins by far; at Fashion-MNIST sizes (50 tokens, 16 per head: 40K, batch
- * 128) training with per-head ran at 104 img/s against 208 batched.
+ * wins by far over the stock kernel; at Fashion-MNIST sizes (50 tokens, 16
+ * per head: 40K, batch 128) training with per-head ran at 104 img/s against
+ * 208 batched. With @vitkit/core's SIMD BatchMatMul (installed by
+ * setupBackend('wasm')) the two strategies tie at ViT-Ti/16 sizes (forward,
+ * batch 1: 99 vs 101 ms; batch 8: 762 vs 736 ms, against 239 and 1992 ms
+ * batched on the stock kernel), so the threshold stays.
  */
 export const PER_HEAD_MIN_WORK = 131_072;
 
