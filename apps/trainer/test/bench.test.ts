@@ -60,5 +60,8 @@ describe('vit bench', () => {
     const matmul = vit('--wasm-matmul', 'fast');
     expect(matmul.code).not.toBe(0);
     expect(matmul.stderr).toMatch(/unknown --wasm-matmul "fast"/);
+    const config = vit('--train-config', 'no/such/config.json');
+    expect(config.code).not.toBe(0);
+    expect(config.stderr).toMatch(/--config no\/such\/config.json is neither a file nor a preset/);
   });
 });

@@ -15,6 +15,7 @@ import { forwardFlopsPerImage } from '../bench/flops.js';
 import { median, timeInference } from '../bench/measure.js';
 import { compareWithOnnxRuntime, type OnnxComparison } from '../bench/onnx/compare.js';
 import { measureTrainingModel, trainingModelLabel } from '../bench/training.js';
+import { readConfigSpec } from '../train/model_setup.js';
 
 const DEFAULT_PRESETS = ['vit_tiny_patch16_224', 'vit_small_patch16_224', 'vit_base_patch16_224'];
 const DEFAULT_BATCHES = [1, 8];
@@ -142,6 +143,11 @@ function childBackendOptions(flags: Flags, threads: number | undefined): SetupBa
   return { ...(threads === undefined ? {} : { wasmThreads: threads }), wasmSimdMatMul: stringFlag(flags, 'wasm-matmul') !== 'stock' };
 }
 
+/** A backend's name in tables: wasm on the stock BatchMatMul is marked. */
+function backendLabel(backend: string, matmul: WasmMatMul | undefined): string {
+  return matmul === 'stock' ? `${backend} (stock matmul)` : backend;
+}
+
 function wasmMatMulField(backend: BackendName, flags: Flags): { wasm_matmul?: WasmMatMul } {
   return backend === 'wasm' ? { wasm_matmul: stringFlag(flags, 'wasm-matmul') === 'stock' ? 'stock' : 'simd' } : {};
 }
@@ -232,7 +238,7 @@ function table(head: string[], rows: string[][], leftColumns: number): string {
 
 function resultsTable(results: BenchResult[]): string {
   const head = ['mode', 'preset', 'backend', 'threads', 'batch', 'median ms', 'img/s', 'GFLOP/s', 'peak RSS MB', 'load'];
-  const rows = results.map((r) => [r.mode, r.preset, r.wasm_matmul === 'stock' ? 'wasm (stock matmul)' : r.backend, String(r.threads), String(r.batch), r.median_ms.toFixed(1), r.img_per_s.toFixed(2), r.gflops.toFixed(1), r.peak_rss_mb.toFixed(0), r.load_1m.toFixed(2)]);
+  const rows = results.map((r) => [r.mode, r.preset, backendLabel(r.backend, r.wasm_matmul), String(r.threads), String(r.batch), r.median_ms.toFixed(1), r.img_per_s.toFixed(2), r.gflops.toFixed(1), r.peak_rss_mb.toFixed(0), r.load_1m.toFixed(2)]);
   return table(head, rows, 3);
 }
 
@@ -315,8 +321,10 @@ export const benchCommand: Command = {
     }
     // Each backend once; wasm once per BatchMatMul kernel asked for.
     const variants = backends.flatMap((backend): { backend: BackendName; args: string[]; label: string }[] =>
-      backend === 'wasm' ? matmuls.map((m) => ({ backend, args: ['--wasm-matmul', m], label: m === 'stock' ? 'wasm (stock matmul)' : 'wasm' })) : [{ backend, args: [], label: backend }],
+      backend === 'wasm' ? matmuls.map((m) => ({ backend, args: ['--wasm-matmul', m], label: backendLabel(backend, m) })) : [{ backend, args: [], label: backend }],
     );
+    // A bad --train-config fails here with its own message, not as a child's failure.
+    if (!booleanFlag(flags, 'no-train')) readConfigSpec(stringFlag(flags, 'train-config'));
     const results: BenchResult[] = [];
     for (const v of variants) {
       for (const preset of presets) {
