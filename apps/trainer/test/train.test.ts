@@ -77,8 +77,9 @@ describe('vit train', () => {
     writeFileSync(config, JSON.stringify({ imageSize: 28, patchSize: 7, inChannels: 1, embedDim: 16, depth: 1, numHeads: 2, mlpDim: 32, numClasses: 10 }));
     // Cosine schedule, augmentation, shuffling and dropout all on: everything random must be restored exactly.
     // The signal goes out when the step-10 checkpoint is reported; the steps after it are the margin that keeps a
-    // busy test machine (the parent reads the child's output late) from seeing the run finish first.
-    const STEPS = 160;
+    // busy test machine (the parent reads the child's output late) from seeing the run finish first. 160 steps
+    // (~1-2 s of this tiny model) once proved too few under CI's parallel test load.
+    const STEPS = 480;
     const common = ['--config', config, '--steps', String(STEPS), '--batch-size', '16', '--val-split', '0.01', '--log-every', '1', '--checkpoint-every', '10', '--dropout', '0.1', '--drop-path', '0.1', '--seed', '3'];
     const straight = join(tmp, 'straight');
     expect(vit([...common, '--out', straight]).code).toBe(0);
