@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { BATCH_MATMUL_WASM_BASE64 } from '../src/wasm_kernels/batch_matmul_binary.js';
 import { Rng, setupBackend, wasmBatchMatMulInstalled } from '../src/index.js';
 // @ts-expect-error -- a plain .mjs build script without type declarations
@@ -61,9 +61,6 @@ function maxDiff(x: Float32Array, y: Float32Array): number {
 describe('the SIMD BatchMatMul for the wasm backend', () => {
   beforeAll(async () => {
     await import('@tensorflow/tfjs-core/dist/register_all_gradients.js');
-    await setupBackend('wasm');
-  });
-  afterAll(async () => {
     await setupBackend('wasm');
   });
 

@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { measureTrainingThroughput, registerGradients, type TrainingThroughput } from '@vitkit/training';
 import type { VisionTransformer } from '@vitkit/vit';
 import { TRAIN_DEFAULTS } from '../commands/train.js';
@@ -9,7 +10,7 @@ export const TRAINER_DEFAULT_DATA = { imageSize: [28, 28] as [number, number], i
 /** A short label for the measured training model in tables: the trainer's default or the --train-config given. */
 export function trainingModelLabel(model: VisionTransformer, configSpec?: string): string {
   const c = model.config;
-  const name = configSpec === undefined ? 'trainer default' : (configSpec.split(/[\\/]/).pop() ?? configSpec);
+  const name = configSpec === undefined ? 'trainer default' : basename(configSpec);
   return `${name} (${c.imageSize[0]}x${c.imageSize[1]}x${c.inChannels}, patch ${c.patchSize}, dim ${c.embedDim}, depth ${c.depth})`;
 }
 
