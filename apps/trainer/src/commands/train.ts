@@ -57,7 +57,8 @@ export const TRAIN_DEFAULTS = {
 const USAGE = `usage: vit train [options]
 
 Trains (or fine-tunes) a Vision Transformer and writes a run directory:
-model.safetensors (timm names), config.json (Hugging Face), checkpoint/ (weights,
+model.safetensors (timm names), config.json (Hugging Face, or vitkit fields for what
+HF cannot express, such as mean pooling), checkpoint/ (weights,
 optimizer.safetensors, trainer_state.json), metrics.jsonl, training_curves.svg.
 With no options: a small ViT on the Fashion-MNIST subset in data/ (a few minutes on 2 cores).
 Ctrl-C saves a checkpoint and stops; --resume <dir> continues exactly where it stopped.
