@@ -72,6 +72,19 @@ describe('vit train', () => {
     expect(worst).toBeLessThan(1e-5);
   });
 
+  /** Runs `vit train` until it reports the step-10 checkpoint, then sends `signal`; resolves with its exit code and stdout. */
+  async function interruptAtStep10(out: string, signal: NodeJS.Signals, args: string[]): Promise<{ code: number | null; seen: string }> {
+    const child = spawn(process.execPath, [...CLI, ...args, '--out', out], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let seen = '';
+    const exit = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+    child.stdout.on('data', (d: Buffer) => {
+      seen += d.toString();
+      if (!child.killed && /checkpoint saved at step 10\b/.test(seen)) child.kill(signal);
+    });
+    const code = await exit;
+    return { code, seen };
+  }
+
   it('resumes after SIGKILL and after Ctrl-C with the losses of an uninterrupted run', async () => {
     const config = join(tmp, 'tiny.json');
     writeFileSync(config, JSON.stringify({ imageSize: 28, patchSize: 7, inChannels: 1, embedDim: 16, depth: 1, numHeads: 2, mlpDim: 32, numClasses: 10 }));
@@ -87,23 +100,19 @@ describe('vit train', () => {
     expect([...expected.keys()]).toEqual(Array.from({ length: STEPS }, (_, i) => i + 1));
 
     for (const signal of ['SIGKILL', 'SIGINT'] as const) {
-      const out = join(tmp, `killed-${signal}`);
-      const child = spawn(process.execPath, [...CLI, ...common, '--out', out], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      // A busy machine can make the parent read the step-10 line only after the child has run all its steps (and
+      // removed its handler): the signal then lands on a finished run. That is a miss of the harness, not of the
+      // trainer, so such an attempt (its output says "done in") is retried; any other outcome is asserted.
+      let out = '';
+      let code: number | null = null;
       let seen = '';
-      const exit = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
-      await new Promise<void>((res) => {
-        child.stdout.on('data', (d: Buffer) => {
-          seen += d.toString();
-          if (/checkpoint saved at step 10/.test(seen)) {
-            child.kill(signal);
-            res();
-          }
-        });
-        child.on('exit', () => res());
-      });
-      const code = await exit;
+      for (let attempt = 1; attempt <= 3; attempt++) {
+        out = join(tmp, `killed-${signal}-${attempt}`);
+        ({ code, seen } = await interruptAtStep10(out, signal, common));
+        if (!/done in /.test(seen)) break;
+      }
       // null: killed by the signal. 130: our Ctrl-C handler saved a checkpoint and exited.
-      expect(code, `exit code after ${signal}`).toBe(signal === 'SIGINT' ? 130 : null);
+      expect(code, `exit code after ${signal}; output:\n${seen.slice(-800)}`).toBe(signal === 'SIGINT' ? 130 : null);
       // What the interruption left: a complete checkpoint, never a staging directory in its place.
       const state = JSON.parse(readFileSync(join(out, 'checkpoint', 'trainer_state.json'), 'utf8')) as { state: { step: number } };
       expect(state.state.step).toBeGreaterThanOrEqual(10);
@@ -116,7 +125,7 @@ describe('vit train', () => {
       expect([...got.keys()]).toEqual([...expected.keys()]);
       for (const [step, loss] of expected) expect(Math.abs(got.get(step)! - loss), `step ${step} after ${signal}`).toBeLessThan(1e-5);
     }
-  }, 240_000); // five CLI runs of up to 480 steps; under CI's parallel load this takes 2-3x the ~26 s it takes alone
+  }, 400_000); // five CLI runs of up to 480 steps (nine if both kills miss); under CI's parallel load 2-3x the ~26 s alone
 
   it('trains data-parallel with --workers 2: the losses of one thread, kept on resume', () => {
     const config = join(tmp, 'tiny-parallel.json');
