@@ -138,9 +138,14 @@ function peakRssMb(): number {
   return round(process.resourceUsage().maxRSS / 1024, 1);
 }
 
+/** A child's wasm BatchMatMul kernel: the parent passes it one --wasm-matmul value. */
+function childWasmMatMul(flags: Flags): WasmMatMul {
+  return stringFlag(flags, 'wasm-matmul') === 'stock' ? 'stock' : 'simd';
+}
+
 /** setupBackend options of a child: its thread count and wasm BatchMatMul kernel. */
 function childBackendOptions(flags: Flags, threads: number | undefined): SetupBackendOptions {
-  return { ...(threads === undefined ? {} : { wasmThreads: threads }), wasmSimdMatMul: stringFlag(flags, 'wasm-matmul') !== 'stock' };
+  return { ...(threads === undefined ? {} : { wasmThreads: threads }), wasmSimdMatMul: childWasmMatMul(flags) === 'simd' };
 }
 
 /** A backend's name in tables: wasm on the stock BatchMatMul is marked. */
@@ -149,7 +154,7 @@ function backendLabel(backend: string, matmul: WasmMatMul | undefined): string {
 }
 
 function wasmMatMulField(backend: BackendName, flags: Flags): { wasm_matmul?: WasmMatMul } {
-  return backend === 'wasm' ? { wasm_matmul: stringFlag(flags, 'wasm-matmul') === 'stock' ? 'stock' : 'simd' } : {};
+  return backend === 'wasm' ? { wasm_matmul: childWasmMatMul(flags) } : {};
 }
 
 /** One inference configuration, measured in this process (the --child side). */
