@@ -155,5 +155,12 @@ describe('vit train', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/--lr cannot be changed when resuming/);
     expect(vit(['--batch-size', 'many']).stderr).toMatch(/--batch-size must be an integer/);
+    expect(vit(['--crop-scale', '0']).stderr).toMatch(/--crop-scale must be > 0/);
+    expect(vit(['--crop-scale', '1.5']).stderr).toMatch(/--crop-scale must be/);
+    expect(vit(['--no-augment', '--crop-scale', '1']).stderr).toMatch(/--crop-scale has no effect with --no-augment/);
+    expect(vit(['--resume', join(tmp, 'straight'), '--crop-scale', '1']).stderr).toMatch(/--crop-scale cannot be changed when resuming/);
+    // The crop scale is part of the run's saved settings, so --resume rebuilds the same augmentation.
+    const state = JSON.parse(readFileSync(join(tmp, 'straight', 'checkpoint', 'trainer_state.json'), 'utf8')) as { extra: { settings: { cropScale?: number } } };
+    expect(state.extra.settings.cropScale).toBe(0.85);
   });
 });

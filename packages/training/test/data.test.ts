@@ -255,4 +255,26 @@ describe('batching', () => {
     expect(() => fitToModel(same, { imageSize: [4, 4], inChannels: 2 })).toThrow(/channels/);
     tf.dispose([batch.x, batch.y, same]);
   });
+
+  it('with crop scale 1 only flips: every image comes back pixel-exact or mirrored, both seen', async () => {
+    const ds = (await loadDataset(SUBSET)).test!;
+    const aug = defaultAugmentation({ scale: [1, 1] });
+    const rng = new Rng(7);
+    let kept = 0;
+    let mirrored = 0;
+    for (let i = 0; i < 40; i++) {
+      const data = ds.images.slice(i * 784, (i + 1) * 784);
+      const out = aug({ data, width: 28, height: 28, channels: 1 }, rng);
+      expect(out.channels).toBe(1);
+      const mirror = new Uint8Array(784).map((_, k) => data[Math.floor(k / 28) * 28 + 27 - (k % 28)]!);
+      const isKept = Array.from(out.data).every((v, k) => v === data[k]);
+      const isMirrored = Array.from(out.data).every((v, k) => v === mirror[k]);
+      expect(isKept || isMirrored, `image ${i}`).toBe(true);
+      if (isKept) kept++;
+      else mirrored++;
+    }
+    // hflip 0.5 over 40 draws: both outcomes occur (a fixed seed keeps this deterministic).
+    expect(kept).toBeGreaterThan(5);
+    expect(mirrored).toBeGreaterThan(5);
+  });
 });

@@ -50,6 +50,7 @@ export const TRAIN_DEFAULTS = {
   dropout: 0,
   dropPath: 0,
   valSplit: 0.05,
+  cropScale: 0.85,
   logEvery: 10,
   seed: 0,
 } as const;
@@ -91,6 +92,7 @@ optimization
   --mixup A               mixup alpha, 0 for off (default 0)
   --cutmix A              cutmix alpha, 0 for off (default 0)
   --no-augment            no random crop / flip
+  --crop-scale F          smallest area fraction the random resized crop keeps (default ${TRAIN_DEFAULTS.cropScale}; 1: no crop, flips only)
   --no-shuffle            take batches in file order
   --seed N                seeds initialization, shuffling, augmentation, dropout (default ${TRAIN_DEFAULTS.seed})
 run
@@ -115,13 +117,15 @@ interface RunSettings {
   dropPath: number;
   trainer: Omit<TrainerOptions, 'augment'>;
   augment: boolean;
+  /** Smallest area fraction of the random resized crop (1: no crop, flips only); absent in older checkpoints. */
+  cropScale?: number;
   warmup: number;
 }
 
 /** Flags that define the run; with --resume they come from the checkpoint instead. */
 const RUN_DEFINING = [
   'data', 'val-split', 'num-classes', 'weights', 'config', 'image-size', 'dropout', 'drop-path', 'batch-size', 'grad-accum', 'lr', 'min-lr',
-  'schedule', 'warmup', 'weight-decay', 'weight-decay-on', 'label-smoothing', 'clip-grad', 'mixup', 'cutmix', 'no-augment', 'no-shuffle', 'seed',
+  'schedule', 'warmup', 'weight-decay', 'weight-decay-on', 'label-smoothing', 'clip-grad', 'mixup', 'cutmix', 'no-augment', 'crop-scale', 'no-shuffle', 'seed',
 ] as const;
 
 /** The --workers a run directory was trained with (1 when unknown); read before any tensor exists. */
@@ -143,6 +147,14 @@ function timestamp(): string {
   return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
 }
 
+/** --crop-scale: the smallest crop area fraction, in (0, 1]; 1 turns the crop off. */
+function cropScaleFlag(flags: Flags): number {
+  const scale = numberFlag(flags, 'crop-scale', { min: 0, max: 1 }) ?? TRAIN_DEFAULTS.cropScale;
+  if (!(scale > 0)) throw new UsageError('--crop-scale must be > 0', 'it is the smallest area fraction a random crop keeps; 1 turns cropping off');
+  if (booleanFlag(flags, 'no-augment') && flags['crop-scale'] !== undefined) throw new UsageError('--crop-scale has no effect with --no-augment', 'drop one of the two');
+  return scale;
+}
+
 function settingsFromFlags(flags: Flags): RunSettings {
   const rate = (name: string, def: number): number => numberFlag(flags, name, { min: 0, max: 0.999 }) ?? def;
   const schedule = choiceFlag(flags, 'schedule', ['cosine', 'constant'] as const) ?? 'cosine';
@@ -160,6 +172,7 @@ function settingsFromFlags(flags: Flags): RunSettings {
     dropout: rate('dropout', TRAIN_DEFAULTS.dropout),
     dropPath: rate('drop-path', TRAIN_DEFAULTS.dropPath),
     augment: !booleanFlag(flags, 'no-augment'),
+    cropScale: cropScaleFlag(flags),
     warmup: numberFlag(flags, 'warmup', { min: 0 }) ?? TRAIN_DEFAULTS.warmup,
     trainer: {
       batchSize: numberFlag(flags, 'batch-size', { integer: true, min: 1 }) ?? TRAIN_DEFAULTS.batchSize,
@@ -221,6 +234,7 @@ export const trainCommand: Command = {
     mixup: { type: 'string' },
     cutmix: { type: 'string' },
     'no-augment': { type: 'boolean' },
+    'crop-scale': { type: 'string' },
     'no-shuffle': { type: 'boolean' },
     seed: { type: 'string' },
     out: { type: 'string' },
@@ -327,7 +341,7 @@ export const trainCommand: Command = {
         ...settings.trainer,
         ...(pool ? { workers: pool } : {}),
         warmup: Math.min(warmupSteps(settings.warmup, totalSteps), totalSteps),
-        ...(settings.augment && split.train.images instanceof Uint8Array ? { augment: defaultAugmentation() } : {}),
+        ...(settings.augment && split.train.images instanceof Uint8Array ? { augment: defaultAugmentation({ scale: [settings.cropScale ?? TRAIN_DEFAULTS.cropScale, 1] }) } : {}),
       });
       if (checkpoint) restoreTrainer(trainer, checkpoint);
     } catch (e) {
