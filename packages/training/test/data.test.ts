@@ -259,11 +259,13 @@ describe('batching', () => {
   it('with crop scale 1 only flips: every image comes back pixel-exact or mirrored, both seen', async () => {
     const ds = (await loadDataset(SUBSET)).test!;
     const aug = defaultAugmentation({ scale: [1, 1] });
+    expect(ds.images).toBeInstanceOf(Uint8Array);
+    const images = ds.images as Uint8Array;
     const rng = new Rng(7);
     let kept = 0;
     let mirrored = 0;
     for (let i = 0; i < 40; i++) {
-      const data = ds.images.slice(i * 784, (i + 1) * 784);
+      const data = images.slice(i * 784, (i + 1) * 784);
       const out = aug({ data, width: 28, height: 28, channels: 1 }, rng);
       expect(out.channels).toBe(1);
       const mirror = new Uint8Array(784).map((_, k) => data[Math.floor(k / 28) * 28 + 27 - (k % 28)]!);
