@@ -149,6 +149,27 @@ describe('vit train', () => {
     expect(vit(['--workers', '0']).stderr).toMatch(/--workers must be/);
   });
 
+  it('hands --crop-scale to the augmentation: flips only gives other batches than the default crop or none', () => {
+    const config = join(tmp, 'crop.json');
+    writeFileSync(config, JSON.stringify({ imageSize: 28, patchSize: 7, inChannels: 1, embedDim: 16, depth: 1, numHeads: 2, mlpDim: 32, numClasses: 10 }));
+    const common = ['--config', config, '--steps', '3', '--batch-size', '16', '--val-split', '0.01', '--log-every', '1', '--seed', '5'];
+    const losses = (name: string, extra: string[]): number[] => {
+      const out = join(tmp, name);
+      const r = vit([...common, ...extra, '--out', out]);
+      expect(r.code, r.stderr).toBe(0);
+      return [...stepLosses(out).values()];
+    };
+    const crop = losses('crop-default', []);
+    const flips = losses('crop-1', ['--crop-scale', '1']);
+    const plain = losses('crop-none', ['--no-augment']);
+    expect(crop).toHaveLength(3);
+    // Step 1's loss is computed on the first (augmented) batch, so a different augmentation shows at once.
+    expect(Math.abs(flips[0]! - crop[0]!)).toBeGreaterThan(1e-6);
+    expect(Math.abs(flips[0]! - plain[0]!)).toBeGreaterThan(1e-6);
+    const state = JSON.parse(readFileSync(join(tmp, 'crop-1', 'checkpoint', 'trainer_state.json'), 'utf8')) as { extra: { settings: { cropScale?: number } } };
+    expect(state.extra.settings.cropScale).toBe(1);
+  });
+
   it('explains bad flags in one line', () => {
     const r = vit(['--resume', join(tmp, 'straight'), '--lr', '0.1']);
     expect(r.code).toBe(1);
