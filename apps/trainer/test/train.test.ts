@@ -31,6 +31,11 @@ function timmTensors(bytes: Uint8Array): Map<string, Float32Array> {
   return new Map([...tensors].map(([k, t]) => [k, t.data as Float32Array]));
 }
 
+/** The trainer_state.json of a run's committed checkpoint (the fields these tests read). */
+function savedTrainerState(runDir: string): { state: { step: number }; extra: { settings: { cropScale?: number } } } {
+  return JSON.parse(readFileSync(join(runDir, 'checkpoint', 'trainer_state.json'), 'utf8')) as { state: { step: number }; extra: { settings: { cropScale?: number } } };
+}
+
 function stepLosses(runDir: string): Map<number, number> {
   const lines = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; step: number; loss: number });
   return new Map(lines.filter((l) => l.type === 'step').map((l) => [l.step, l.loss]));
@@ -114,7 +119,7 @@ describe('vit train', () => {
       // null: killed by the signal. 130: our Ctrl-C handler saved a checkpoint and exited.
       expect(code, `exit code after ${signal}; output:\n${seen.slice(-800)}`).toBe(signal === 'SIGINT' ? 130 : null);
       // What the interruption left: a complete checkpoint, never a staging directory in its place.
-      const state = JSON.parse(readFileSync(join(out, 'checkpoint', 'trainer_state.json'), 'utf8')) as { state: { step: number } };
+      const state = savedTrainerState(out);
       expect(state.state.step).toBeGreaterThanOrEqual(10);
       expect(state.state.step).toBeLessThan(STEPS);
       const resumed = vit(['--resume', out]);
@@ -166,8 +171,7 @@ describe('vit train', () => {
     // Step 1's loss is computed on the first (augmented) batch, so a different augmentation shows at once.
     expect(Math.abs(flips[0]! - crop[0]!)).toBeGreaterThan(1e-6);
     expect(Math.abs(flips[0]! - plain[0]!)).toBeGreaterThan(1e-6);
-    const state = JSON.parse(readFileSync(join(tmp, 'crop-1', 'checkpoint', 'trainer_state.json'), 'utf8')) as { extra: { settings: { cropScale?: number } } };
-    expect(state.extra.settings.cropScale).toBe(1);
+    expect(savedTrainerState(join(tmp, 'crop-1')).extra.settings.cropScale).toBe(1);
   });
 
   it('explains bad flags in one line', () => {
@@ -181,7 +185,6 @@ describe('vit train', () => {
     expect(vit(['--no-augment', '--crop-scale', '1']).stderr).toMatch(/--crop-scale has no effect with --no-augment/);
     expect(vit(['--resume', join(tmp, 'straight'), '--crop-scale', '1']).stderr).toMatch(/--crop-scale cannot be changed when resuming/);
     // The crop scale is part of the run's saved settings, so --resume rebuilds the same augmentation.
-    const state = JSON.parse(readFileSync(join(tmp, 'straight', 'checkpoint', 'trainer_state.json'), 'utf8')) as { extra: { settings: { cropScale?: number } } };
-    expect(state.extra.settings.cropScale).toBe(0.85);
+    expect(savedTrainerState(join(tmp, 'straight')).extra.settings.cropScale).toBe(0.85);
   });
 });

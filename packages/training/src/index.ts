@@ -48,7 +48,7 @@ export { loadImageFolder, IMAGENET_NORMALIZATION, type ImageFolderOptions } from
 export { loadDataset, detectDatasetKind, type DatasetKind, type LoadDatasetOptions, type LoadedDataset } from './data/load.js';
 export { epochOrder, splitIndices } from './data/order.js';
 export { makeBatch, gatherPixels, fitToModel, pixelsToTensor, type Batch, type InputSpec, type GatherOptions } from './data/batch.js';
-export { defaultAugmentation, type Augmentation, type DefaultAugmentationOptions } from './data/augmentation.js';
+export { DEFAULT_CROP_SCALE, defaultAugmentation, type Augmentation, type DefaultAugmentationOptions } from './data/augmentation.js';
 
 // Training.
 export type { TrainableModel } from './train/model.js';

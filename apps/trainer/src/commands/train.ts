@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { setupBackend, type BackendChoice, type ViTConfigInput } from '@vitkit/core';
 import {
   GradientWorkerPool,
+  DEFAULT_CROP_SCALE,
   RUN_FILES,
   Trainer,
   checkpointDirOf,
@@ -50,7 +51,7 @@ export const TRAIN_DEFAULTS = {
   dropout: 0,
   dropPath: 0,
   valSplit: 0.05,
-  cropScale: 0.85,
+  cropScale: DEFAULT_CROP_SCALE,
   logEvery: 10,
   seed: 0,
 } as const;

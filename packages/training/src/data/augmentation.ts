@@ -8,8 +8,11 @@ import { augment, type Image8 } from '@vitkit/preprocessing';
  */
 export type Augmentation = (image: Image8, rng: Rng) => Image8;
 
+/** The smallest area fraction defaultAugmentation's random resized crop keeps (mild, for small images). */
+export const DEFAULT_CROP_SCALE = 0.85;
+
 export interface DefaultAugmentationOptions {
-  /** Area fraction range of the random resized crop (default [0.85, 1]: mild, for small images). */
+  /** Area fraction range of the random resized crop (default [DEFAULT_CROP_SCALE, 1]). */
   scale?: [number, number];
   /** Aspect-ratio range of the crop (default [3/4, 4/3]). */
   ratio?: [number, number];
@@ -34,7 +37,7 @@ function toGray(img: Image8): Image8 {
  * Grayscale images stay grayscale.
  */
 export function defaultAugmentation(options: DefaultAugmentationOptions = {}): Augmentation {
-  const scale = options.scale ?? [0.85, 1];
+  const scale = options.scale ?? [DEFAULT_CROP_SCALE, 1];
   const ratio = options.ratio ?? [0.9, 1.1];
   return (image, rng) => {
     const out = augment(image, rng, {
