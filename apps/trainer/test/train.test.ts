@@ -32,8 +32,13 @@ function timmTensors(bytes: Uint8Array): Map<string, Float32Array> {
 }
 
 /** The trainer_state.json of a run's committed checkpoint (the fields these tests read). */
-function savedTrainerState(runDir: string): { state: { step: number }; extra: { settings: { cropScale?: number } } } {
-  return JSON.parse(readFileSync(join(runDir, 'checkpoint', 'trainer_state.json'), 'utf8')) as { state: { step: number }; extra: { settings: { cropScale?: number } } };
+interface SavedTrainerState {
+  state: { step: number };
+  extra: { settings: { cropScale?: number; trainer: { emaDecay?: number } } };
+}
+
+function savedTrainerState(runDir: string): SavedTrainerState {
+  return JSON.parse(readFileSync(join(runDir, 'checkpoint', 'trainer_state.json'), 'utf8')) as SavedTrainerState;
 }
 
 function stepLosses(runDir: string): Map<number, number> {
@@ -172,6 +177,35 @@ describe('vit train', () => {
     expect(Math.abs(flips[0]! - crop[0]!)).toBeGreaterThan(1e-6);
     expect(Math.abs(flips[0]! - plain[0]!)).toBeGreaterThan(1e-6);
     expect(savedTrainerState(join(tmp, 'crop-1')).extra.settings.cropScale).toBe(1);
+  });
+
+  it('keeps a weight average with --ema: evaluated beside the weights, saved, scored the same by vit eval, kept on resume', () => {
+    const config = join(tmp, 'ema.json');
+    writeFileSync(config, JSON.stringify({ imageSize: 28, patchSize: 7, inChannels: 1, embedDim: 16, depth: 1, numHeads: 2, mlpDim: 32, numClasses: 10 }));
+    const out = join(tmp, 'ema');
+    const r = vit(['--config', config, '--steps', '8', '--batch-size', '16', '--val-split', '0.01', '--log-every', '1', '--seed', '6', '--ema', '0.9', '--json', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout) as { test_accuracy: number; ema_test_accuracy: number; ema_val_accuracy?: number };
+    expect(result.ema_test_accuracy).toBeGreaterThanOrEqual(0);
+    expect(result.ema_test_accuracy).toBeLessThanOrEqual(1);
+    expect(savedTrainerState(out).extra.settings.trainer.emaDecay).toBe(0.9);
+    const evalArgs = (weights: string): string[] => ['--conditions=@vitkit/source', '--import', 'tsx', 'apps/trainer/src/cli.ts', 'eval', '--weights', weights, '--config', join(out, 'config.json'), '--data', 'data/fashion-mnist-subset', '--json'];
+    const scored = spawnSync(process.execPath, evalArgs(join(out, 'model_ema.safetensors')), { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+    expect(scored.status, scored.stderr).toBe(0);
+    expect((JSON.parse(scored.stdout) as { accuracy: number }).accuracy).toBe(result.ema_test_accuracy);
+    // The average is not the last weights (8 steps at decay <= 0.9 leave a visible lag).
+    const weightOf = (file: string): Float32Array => parseSafetensors(readFileSync(join(out, file))).tensors.get('patch_embed.proj.weight')!.data as Float32Array;
+    const last = weightOf('model.safetensors');
+    const averaged = weightOf('model_ema.safetensors');
+    expect(Math.max(...last.map((x, i) => Math.abs(x - averaged[i]!)))).toBeGreaterThan(1e-4);
+    // Resuming rebuilds the average from the checkpoint (the setting comes from the run, not from a flag).
+    const resumed = vit(['--resume', out, '--steps', '12', '--json']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(JSON.parse(resumed.stdout)).toHaveProperty('ema_test_accuracy');
+    expect(parseSafetensors(readFileSync(join(out, 'model_ema.safetensors'))).metadata.step).toBe('12');
+    expect(vit(['--resume', out, '--ema', '0.5']).stderr).toMatch(/--ema cannot be changed when resuming/);
+    expect(vit(['--ema', '1']).stderr).toMatch(/--ema must be below 1/);
+    expect(vit(['--ema=-0.5']).stderr).toMatch(/--ema must be >= 0/);
   });
 
   it('explains bad flags in one line', () => {

@@ -9,6 +9,7 @@ export { DataError, TrainingConfigError, CheckpointError, GradientsUnavailableEr
 export { crossEntropy, smoothTargets, type CrossEntropyOptions, type Targets } from './loss.js';
 export { AdamW, type AdamWOptions, type AdamWState, type OptimizedParameter } from './optim/adamw.js';
 export { clipByGlobalNorm, globalNorm, type ClipResult } from './optim/clip.js';
+export { WeightEma, emaDecayAt, validateEmaDecay } from './optim/ema.js';
 export { learningRateAt, validateSchedule, type ScheduleKind, type ScheduleOptions } from './optim/schedule.js';
 export { optimizedParameters, type WeightDecayOn } from './optim/decay.js';
 

@@ -94,6 +94,8 @@ optimization
   --cutmix A              cutmix alpha, 0 for off (default 0)
   --no-augment            no random crop / flip
   --crop-scale F          smallest area fraction the random resized crop keeps (default ${TRAIN_DEFAULTS.cropScale}; 1: no crop, flips only)
+  --ema DECAY             also keep an exponential moving average of the weights (e.g. 0.999; default 0: none),
+                          evaluated beside them and saved as model_ema.safetensors
   --no-shuffle            take batches in file order
   --seed N                seeds initialization, shuffling, augmentation, dropout (default ${TRAIN_DEFAULTS.seed})
 run
@@ -126,7 +128,7 @@ interface RunSettings {
 /** Flags that define the run; with --resume they come from the checkpoint instead. */
 const RUN_DEFINING = [
   'data', 'val-split', 'num-classes', 'weights', 'config', 'image-size', 'dropout', 'drop-path', 'batch-size', 'grad-accum', 'lr', 'min-lr',
-  'schedule', 'warmup', 'weight-decay', 'weight-decay-on', 'label-smoothing', 'clip-grad', 'mixup', 'cutmix', 'no-augment', 'crop-scale', 'no-shuffle', 'seed',
+  'schedule', 'warmup', 'weight-decay', 'weight-decay-on', 'label-smoothing', 'clip-grad', 'mixup', 'cutmix', 'no-augment', 'crop-scale', 'ema', 'no-shuffle', 'seed',
 ] as const;
 
 /** The --workers a run directory was trained with (1 when unknown); read before any tensor exists. */
@@ -154,6 +156,13 @@ function cropScaleFlag(flags: Flags): number {
   if (!(scale > 0)) throw new UsageError('--crop-scale must be > 0', 'it is the smallest area fraction a random crop keeps; 1 turns cropping off');
   if (booleanFlag(flags, 'no-augment') && flags['crop-scale'] !== undefined) throw new UsageError('--crop-scale has no effect with --no-augment', 'drop one of the two');
   return scale;
+}
+
+/** --ema: the decay of the weight average, in [0, 1); 0 keeps none. */
+function emaFlag(flags: Flags): number {
+  const decay = numberFlag(flags, 'ema', { min: 0 }) ?? 0;
+  if (!(decay < 1)) throw new UsageError(`--ema must be below 1, got ${decay}`, 'it is the decay of the moving average (e.g. 0.999); 0 turns it off');
+  return decay;
 }
 
 function settingsFromFlags(flags: Flags): RunSettings {
@@ -191,6 +200,7 @@ function settingsFromFlags(flags: Flags): RunSettings {
       cutmix: numberFlag(flags, 'cutmix', { min: 0 }) ?? 0,
       shuffle: !booleanFlag(flags, 'no-shuffle'),
       seed: numberFlag(flags, 'seed', { integer: true, min: 0 }) ?? TRAIN_DEFAULTS.seed,
+      emaDecay: emaFlag(flags),
     },
   };
 }
@@ -236,6 +246,7 @@ export const trainCommand: Command = {
     cutmix: { type: 'string' },
     'no-augment': { type: 'boolean' },
     'crop-scale': { type: 'string' },
+    ema: { type: 'string' },
     'no-shuffle': { type: 'boolean' },
     seed: { type: 'string' },
     out: { type: 'string' },
@@ -388,7 +399,9 @@ export const trainCommand: Command = {
           if (!json) bar.step(r, p, { epoch: r.epoch + 1, total: totalEpochs });
         },
         onEpoch: (e) => {
-          if (!json) bar.line(`epoch ${e.epoch}/${totalEpochs}: val accuracy ${(e.accuracy * 100).toFixed(2)}% (val loss ${e.val_loss.toFixed(4)}, train loss ${e.train_loss.toFixed(4)}) at ${formatDuration(e.time_s ?? 0)}`);
+          if (json) return;
+          const ema = e.ema_accuracy !== undefined ? `, EMA weights ${(e.ema_accuracy * 100).toFixed(2)}%` : '';
+          bar.line(`epoch ${e.epoch}/${totalEpochs}: val accuracy ${(e.accuracy * 100).toFixed(2)}%${ema} (val loss ${e.val_loss.toFixed(4)}, train loss ${e.train_loss.toFixed(4)}) at ${formatDuration(e.time_s ?? 0)}`);
         },
         onCheckpoint: (step) => {
           if (!json && (checkpointEvery > 0 || controller.signal.aborted)) bar.line(`checkpoint saved at step ${step}`);
@@ -407,6 +420,8 @@ export const trainCommand: Command = {
             backend: backend.name,
             ...(result.test ? { test_accuracy: result.test.accuracy, test_loss: result.test.loss } : {}),
             ...(result.lastValidation ? { val_accuracy: result.lastValidation.accuracy } : {}),
+            ...(result.emaTest ? { ema_test_accuracy: result.emaTest.accuracy, ema_test_loss: result.emaTest.loss } : {}),
+            ...(result.lastEmaValidation ? { ema_val_accuracy: result.lastEmaValidation.accuracy } : {}),
             seconds: Number(result.elapsedSeconds.toFixed(1)),
           }),
         );
@@ -415,6 +430,8 @@ export const trainCommand: Command = {
       } else {
         if (result.test) log(`test accuracy: ${(result.test.accuracy * 100).toFixed(2)}% (${result.test.count} images, loss ${result.test.loss.toFixed(4)})`);
         else if (result.lastValidation) log(`val accuracy: ${(result.lastValidation.accuracy * 100).toFixed(2)}% (${result.lastValidation.count} images)`);
+        if (result.emaTest) log(`test accuracy of the EMA weights: ${(result.emaTest.accuracy * 100).toFixed(2)}% (loss ${result.emaTest.loss.toFixed(4)}; ${join(outDir, RUN_FILES.modelEma)})`);
+        else if (result.lastEmaValidation) log(`val accuracy of the EMA weights: ${(result.lastEmaValidation.accuracy * 100).toFixed(2)}%`);
         log(`done in ${formatDuration(result.elapsedSeconds)}: ${outDir}`);
       }
       return result.status === 'interrupted' ? 130 : 0;

@@ -12,6 +12,8 @@ import { tempPathFor, writeFileAtomic } from './atomic.js';
 /** File names inside a run directory. */
 export const RUN_FILES = {
   model: 'model.safetensors',
+  /** The moving average of the weights (runs with an EMA decay), same names and layouts as model.safetensors. */
+  modelEma: 'model_ema.safetensors',
   config: 'config.json',
   optimizer: 'optimizer.safetensors',
   state: 'trainer_state.json',
@@ -42,6 +44,8 @@ export interface RunCheckpoint {
   /** Model weights in PyTorch layout under timm names. */
   weights: Map<string, tf.Tensor>;
   optimizer: AdamWState;
+  /** The moving average of the weights (PyTorch layout, timm names), when the run keeps one. */
+  emaWeights?: Map<string, tf.Tensor>;
   config: Record<string, unknown>;
 }
 
@@ -121,8 +125,9 @@ export function cleanStaleStaging(runDir: string): void {
 
 /**
  * Saves everything needed to resume into `<runDir>/checkpoint/` and
- * publishes the weights as `<runDir>/model.safetensors` and the config as
- * `<runDir>/config.json`.
+ * publishes the weights as `<runDir>/model.safetensors` (and their moving
+ * average as `<runDir>/model_ema.safetensors` when the trainer keeps one)
+ * and the config as `<runDir>/config.json`.
  *
  * A checkpoint is a set of files that must match, so it is written into a
  * staging directory first and committed with renames: the old checkpoint
@@ -154,6 +159,8 @@ export function saveRunCheckpoint(runDir: string, trainer: Trainer, extra: Recor
   const config = configJson(trainer.model.config);
   writeFileAtomic(join(staging, RUN_FILES.model), modelSafetensors(trainer.model, { step: String(step) }));
   writeFileAtomic(join(staging, RUN_FILES.optimizer), optimizerSafetensors(trainer.getOptimizerState()));
+  const ema = trainer.ema;
+  if (ema) writeFileAtomic(join(staging, RUN_FILES.modelEma), ema.swapIn(() => modelSafetensors(trainer.model, { step: String(step), ema_decay: String(ema.decay) })));
   writeFileAtomic(join(staging, RUN_FILES.config), `${JSON.stringify(config, null, 2)}\n`);
   writeFileAtomic(join(staging, RUN_FILES.state), `${JSON.stringify(stateFile, null, 2)}\n`);
   fsyncDir(staging);
@@ -169,6 +176,7 @@ export function saveRunCheckpoint(runDir: string, trainer: Trainer, extra: Recor
   rmSync(previous, { recursive: true, force: true });
 
   publish(join(current, RUN_FILES.model), join(runDir, RUN_FILES.model));
+  if (ema) publish(join(current, RUN_FILES.modelEma), join(runDir, RUN_FILES.modelEma));
   publish(join(current, RUN_FILES.config), join(runDir, RUN_FILES.config));
   return current;
 }
@@ -203,9 +211,16 @@ export function readRunCheckpoint(runDir: string): RunCheckpoint {
   const weights = new Map<string, tf.Tensor>();
   const expAvg = new Map<string, tf.Tensor>();
   const expAvgSq = new Map<string, tf.Tensor>();
+  const emaPath = join(dir, RUN_FILES.modelEma);
+  const emaWeights = existsSync(emaPath) ? new Map<string, tf.Tensor>() : undefined;
   try {
     const model = parseSafetensors(readFileSync(join(dir, RUN_FILES.model)));
     for (const [k, t] of model.tensors) weights.set(k, tf.tensor(t.data, t.shape, 'float32'));
+    if (emaWeights) {
+      const ema = parseSafetensors(readFileSync(emaPath));
+      if (ema.metadata.step !== String(stateFile.state.step)) throw new CheckpointError(`checkpoint files in ${dir} disagree on the step`, 'the checkpoint is damaged; start a new run');
+      for (const [k, t] of ema.tensors) emaWeights.set(k, tf.tensor(t.data, t.shape, 'float32'));
+    }
     const opt = parseSafetensors(readFileSync(join(dir, RUN_FILES.optimizer)));
     for (const [k, t] of opt.tensors) {
       const m = /^(exp_avg|exp_avg_sq)\.(.+)$/.exec(k);
@@ -216,22 +231,22 @@ export function readRunCheckpoint(runDir: string): RunCheckpoint {
     if (optStep !== stateFile.state.step || model.metadata.step !== String(stateFile.state.step)) {
       throw new CheckpointError(`checkpoint files in ${dir} disagree on the step`, 'the checkpoint is damaged; start a new run');
     }
-    return { dir, stateFile, weights, optimizer: { step: optStep, expAvg, expAvgSq }, config };
+    return { dir, stateFile, weights, optimizer: { step: optStep, expAvg, expAvgSq }, ...(emaWeights ? { emaWeights } : {}), config };
   } catch (e) {
-    tf.dispose([...weights.values(), ...expAvg.values(), ...expAvgSq.values()]);
+    tf.dispose([...weights.values(), ...expAvg.values(), ...expAvgSq.values(), ...(emaWeights?.values() ?? [])]);
     if (e instanceof CheckpointError) throw e;
     throw new CheckpointError(`cannot read the checkpoint in ${dir}: ${e instanceof Error ? e.message : String(e)}`, 'the run directory is damaged; start a new run', { cause: e });
   }
 }
 
 export function disposeRunCheckpoint(c: RunCheckpoint): void {
-  tf.dispose([...c.weights.values(), ...c.optimizer.expAvg.values(), ...c.optimizer.expAvgSq.values()]);
+  tf.dispose([...c.weights.values(), ...c.optimizer.expAvg.values(), ...c.optimizer.expAvgSq.values(), ...(c.emaWeights?.values() ?? [])]);
 }
 
 /**
- * Puts a trainer (and its model) back where a checkpoint left it. The
- * trainer must have been built with the same model architecture, data and
- * batch settings.
+ * Puts a trainer (and its model, and its weight average) back where a
+ * checkpoint left it. The trainer must have been built with the same model
+ * architecture, data, batch and EMA settings.
  */
 export function restoreTrainer(trainer: Trainer, checkpoint: RunCheckpoint): void {
   const f = checkpoint.stateFile;
@@ -244,6 +259,17 @@ export function restoreTrainer(trainer: Trainer, checkpoint: RunCheckpoint): voi
   }
   if (f.stepsPerEpoch !== trainer.stepsPerEpoch) {
     throw new CheckpointError(`the checkpoint has ${f.stepsPerEpoch} steps per epoch, this setup ${trainer.stepsPerEpoch}`, 'resume with the same batch size and accumulation');
+  }
+  const ema = trainer.ema;
+  if (ema && !checkpoint.emaWeights) {
+    throw new CheckpointError(`the checkpoint in ${checkpoint.dir} has no ${RUN_FILES.modelEma}, but this trainer keeps a weight average`, 'resume with the EMA setting the run was started with');
+  }
+  if (ema && checkpoint.emaWeights) {
+    // The file is in PyTorch layout; loading it into the model converts it, and swapIn gives the training weights back.
+    ema.swapIn(() => {
+      trainer.model.loadStateDict(checkpoint.emaWeights!);
+      ema.setState(trainer.model.variables());
+    });
   }
   trainer.model.loadStateDict(checkpoint.weights);
   trainer.setOptimizerState(checkpoint.optimizer);

@@ -4,8 +4,19 @@ import { writeFileAtomic } from './atomic.js';
 /** One line of metrics.jsonl: a logged training step, an epoch summary, or the final test result. */
 export type MetricsRecord =
   | { type: 'step'; step: number; epoch: number; loss: number; lr: number; grad_norm: number; img_per_s?: number; time_s?: number }
-  | { type: 'epoch'; step: number; epoch: number; accuracy: number; val_loss: number; train_loss: number; time_s?: number }
-  | { type: 'test'; step: number; accuracy: number; loss: number; count: number };
+  | {
+      type: 'epoch';
+      step: number;
+      epoch: number;
+      accuracy: number;
+      val_loss: number;
+      train_loss: number;
+      time_s?: number;
+      /** Validation accuracy and loss of the weight average (runs with an EMA). */
+      ema_accuracy?: number;
+      ema_val_loss?: number;
+    }
+  | { type: 'test'; step: number; accuracy: number; loss: number; count: number; ema_accuracy?: number; ema_loss?: number };
 
 /**
  * metrics.jsonl: one JSON object per line. Every append rewrites the file

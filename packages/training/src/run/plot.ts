@@ -76,7 +76,8 @@ function chart(x0: number, y0: number, title: string, xLabel: string, series: Se
 /**
  * An SVG with two charts side by side: training loss per logged step (and
  * validation loss per epoch), and validation accuracy per epoch (with the
- * final test accuracy as a point when known).
+ * final test accuracy as a point when known; the weight average's too, for
+ * runs that keep one).
  */
 export function renderTrainingPlot(records: readonly MetricsRecord[], title = 'training'): string {
   const steps = records.filter((r): r is Extract<MetricsRecord, { type: 'step' }> => r.type === 'step');
@@ -87,7 +88,12 @@ export function renderTrainingPlot(records: readonly MetricsRecord[], title = 't
     { label: 'val loss', color: '#ff7f0e', points: epochs.map((r) => [r.step, r.val_loss]) },
   ]);
   const accSeries: Series[] = [{ label: 'val accuracy', color: '#2ca02c', points: epochs.map((r) => [r.step, r.accuracy]) }];
+  const emaEpochs = epochs.filter((r) => r.ema_accuracy !== undefined);
+  if (emaEpochs.length) accSeries.push({ label: 'val accuracy (EMA weights)', color: '#9467bd', points: emaEpochs.map((r) => [r.step, r.ema_accuracy!]) });
   if (test) accSeries.push({ label: `test accuracy ${(test.accuracy * 100).toFixed(2)}%`, color: '#d62728', points: [[test.step, test.accuracy]] });
+  if (test?.ema_accuracy !== undefined) {
+    accSeries.push({ label: `test accuracy (EMA) ${(test.ema_accuracy * 100).toFixed(2)}%`, color: '#8c564b', points: [[test.step, test.ema_accuracy]] });
+  }
   const lo = Math.min(1, ...accSeries.flatMap((s) => s.points.map((p) => p[1])));
   const acc = chart(W, 24, 'accuracy', 'step', accSeries, [Math.max(0, Math.floor(lo * 10) / 10), 1]);
   return [

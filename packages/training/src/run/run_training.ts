@@ -58,6 +58,9 @@ export interface RunTrainingResult {
   outDir: string;
   lastValidation?: EvaluationResult;
   test?: EvaluationResult;
+  /** The same evaluations of the weight average, when the trainer keeps one. */
+  lastEmaValidation?: EvaluationResult;
+  emaTest?: EvaluationResult;
   elapsedSeconds: number;
 }
 
@@ -84,7 +87,9 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmedi
  * holds: metrics.jsonl (logged steps, per-epoch validation accuracy, final
  * test accuracy), the loss/accuracy plot (SVG), checkpoints (at epoch ends,
  * every `checkpointEvery` steps, at the end, and when `signal` aborts) with
- * model.safetensors and config.json, and preprocessor_config.json.
+ * model.safetensors and config.json, and preprocessor_config.json. When
+ * the trainer keeps a weight average (`emaDecay`), the average is evaluated
+ * too (`ema_accuracy` beside `accuracy`) and saved as model_ema.safetensors.
  * It yields to the event loop between steps so signal handlers can run.
  */
 export async function runTraining(trainer: Trainer, options: RunTrainingOptions): Promise<RunTrainingResult> {
@@ -113,6 +118,13 @@ export async function runTraining(trainer: Trainer, options: RunTrainingOptions)
   const start = performance.now();
   const recent: { t: number; images: number }[] = [];
   let lastValidation: EvaluationResult | undefined;
+  let lastEmaValidation: EvaluationResult | undefined;
+  const evalBatchSize = options.evalBatchSize ?? 256;
+  // The training weights, then (with an EMA) the averaged weights swapped into the model.
+  const evaluateBoth = (ds: ImageDataset): [EvaluationResult, EvaluationResult | undefined] => [
+    evaluate(trainer.model, ds, { batchSize: evalBatchSize }),
+    trainer.ema?.swapIn(() => evaluate(trainer.model, ds, { batchSize: evalBatchSize })),
+  ];
   let epochLossSum = 0;
   let epochLossCount = 0;
   const elapsed = (): number => (performance.now() - start) / 1000;
@@ -153,7 +165,7 @@ export async function runTraining(trainer: Trainer, options: RunTrainingOptions)
     if (r.epochEnded) {
       if (options.validation && options.validation.shape[0] > 0) {
         options.onEvaluate?.('start', 'val');
-        lastValidation = evaluate(trainer.model, options.validation, { batchSize: options.evalBatchSize ?? 256 });
+        [lastValidation, lastEmaValidation] = evaluateBoth(options.validation);
         options.onEvaluate?.('end', 'val');
       }
       const record: Extract<MetricsRecord, { type: 'epoch' }> = {
@@ -162,6 +174,7 @@ export async function runTraining(trainer: Trainer, options: RunTrainingOptions)
         epoch: r.epoch + 1,
         accuracy: lastValidation && options.validation ? lastValidation.accuracy : Number.NaN,
         val_loss: lastValidation && options.validation ? lastValidation.loss : Number.NaN,
+        ...(lastEmaValidation && options.validation ? { ema_accuracy: lastEmaValidation.accuracy, ema_val_loss: lastEmaValidation.loss } : {}),
         train_loss: epochLossCount ? epochLossSum / epochLossCount : Number.NaN,
         time_s: Number(elapsed().toFixed(2)),
       };
@@ -179,11 +192,19 @@ export async function runTraining(trainer: Trainer, options: RunTrainingOptions)
   }
   checkpoint();
   let test: EvaluationResult | undefined;
+  let emaTest: EvaluationResult | undefined;
   if (options.test && options.test.shape[0] > 0) {
     options.onEvaluate?.('start', 'test');
-    test = evaluate(trainer.model, options.test, { batchSize: options.evalBatchSize ?? 256 });
+    [test, emaTest] = evaluateBoth(options.test);
     options.onEvaluate?.('end', 'test');
-    metrics.append({ type: 'test', step: trainer.step, accuracy: test.accuracy, loss: test.loss, count: test.count });
+    metrics.append({
+      type: 'test',
+      step: trainer.step,
+      accuracy: test.accuracy,
+      loss: test.loss,
+      count: test.count,
+      ...(emaTest ? { ema_accuracy: emaTest.accuracy, ema_loss: emaTest.loss } : {}),
+    });
   }
   writePlot();
   return {
@@ -192,6 +213,8 @@ export async function runTraining(trainer: Trainer, options: RunTrainingOptions)
     outDir: out,
     ...(lastValidation ? { lastValidation } : {}),
     ...(test ? { test } : {}),
+    ...(lastEmaValidation ? { lastEmaValidation } : {}),
+    ...(emaTest ? { emaTest } : {}),
     elapsedSeconds: elapsed(),
   };
 }

@@ -8,6 +8,7 @@ import { epochOrder, epochSeed } from '../data/order.js';
 import { TrainingConfigError } from '../errors.js';
 import { AdamW, type AdamWState } from '../optim/adamw.js';
 import { clipByGlobalNorm, globalNorm } from '../optim/clip.js';
+import { validateEmaDecay, WeightEma } from '../optim/ema.js';
 import { optimizedParameters, type WeightDecayOn } from '../optim/decay.js';
 import { learningRateAt, validateSchedule, type ScheduleKind } from '../optim/schedule.js';
 import { lossAndGradients, type MicroBatch } from './gradients.js';
@@ -51,6 +52,12 @@ export interface TrainerOptions {
   cutmix?: number;
   /** Seeds shuffling, augmentation, mixup and dropout (default 0). */
   seed?: number;
+  /**
+   * Decay of an exponential moving average of the weights, updated after
+   * every optimizer step (see WeightEma; timm's `--model-ema-decay`). 0 or
+   * absent: no average.
+   */
+  emaDecay?: number;
   /**
    * Force batched attention products (default false: the model's `auto` strategy already picks batched
    * for small heads such as the trainer's 28x28 models, and per-head products for 224-pixel models,
@@ -124,6 +131,7 @@ function resolveOptions(o: TrainerOptions): ResolvedTrainerOptions {
     mixup: o.mixup ?? 0,
     cutmix: o.cutmix ?? 0,
     seed: o.seed ?? 0,
+    emaDecay: o.emaDecay ?? 0,
   };
 }
 
@@ -150,6 +158,8 @@ export class Trainer {
   readonly stepsPerEpoch: number;
   /** Optimizer steps of the whole run. */
   readonly totalSteps: number;
+  /** The moving average of the weights, when `emaDecay` > 0 (it starts at the weights the trainer was built with). */
+  readonly ema: WeightEma | undefined;
   private readonly augment: Augmentation | undefined;
   private readonly workers: ShardWorkers | undefined;
   private readonly dataRng: Rng;
@@ -167,6 +177,7 @@ export class Trainer {
     if (!(o.clipGrad >= 0)) throw new TrainingConfigError(`clipGrad must be >= 0, got ${o.clipGrad}`);
     if (!(o.mixup >= 0)) throw new TrainingConfigError(`mixup alpha must be >= 0, got ${o.mixup}`);
     if (!(o.cutmix >= 0)) throw new TrainingConfigError(`cutmix alpha must be >= 0, got ${o.cutmix}`);
+    validateEmaDecay(o.emaDecay);
     if (data.numClasses > model.config.numClasses) {
       throw new TrainingConfigError(
         `the data has ${data.numClasses} classes but the model outputs ${model.config.numClasses}`,
@@ -198,6 +209,7 @@ export class Trainer {
       eps: o.eps,
       weightDecay: o.weightDecay,
     });
+    this.ema = o.emaDecay > 0 ? new WeightEma(model.variables(), o.emaDecay) : undefined;
     if (options.batchedAttention ?? false) useBatchedAttention(model);
     this.dataRng = new Rng(epochSeed(o.seed, -2));
     this.modelRng = new Rng(epochSeed(o.seed, -3));
@@ -335,6 +347,7 @@ export class Trainer {
         n.dispose();
       }
       this.optimizer.step(grads, lr);
+      this.ema?.update(step);
     } finally {
       tf.dispose(Object.values(grads));
     }
@@ -374,8 +387,9 @@ export class Trainer {
     this.optimizer.setState(state);
   }
 
-  /** Frees the optimizer's moments (not the model). */
+  /** Frees the optimizer's moments and the weight average (not the model). */
   dispose(): void {
     this.optimizer.dispose();
+    this.ema?.dispose();
   }
 }
