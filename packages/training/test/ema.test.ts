@@ -12,6 +12,7 @@ import {
   disposeRunCheckpoint,
   emaDecayAt,
   evaluate,
+  modelWeights,
   readMetrics,
   readRunCheckpoint,
   restoreTrainer,
@@ -37,9 +38,9 @@ beforeAll(async () => {
 const tinyModel = (seed = 1): VisionTransformer =>
   new VisionTransformer({ imageSize: 28, patchSize: 7, inChannels: 1, embedDim: 16, depth: 1, numHeads: 2, mlpDim: 32, numClasses: 10, dropout: 0.1 }, { seed });
 
-/** Every parameter's values, by name, copied out of the model. */
+/** Every parameter's values, by name, copied out of the model (the library's modelWeights, as a Map). */
 function weightsOf(model: VisionTransformer): Map<string, Float32Array> {
-  return new Map([...model.variables()].map(([k, v]) => [k, v.dataSync().slice() as Float32Array]));
+  return new Map(Object.entries(modelWeights(model)));
 }
 
 function arraysOf(state: Map<string, tf.Tensor>): Map<string, Float32Array> {
