@@ -20,8 +20,9 @@ describe('vit eval', () => {
     const config = join(tmp, 'tiny.json');
     writeFileSync(config, JSON.stringify({ imageSize: 28, patchSize: 7, inChannels: 1, embedDim: 16, depth: 1, numHeads: 2, mlpDim: 32, numClasses: 10 }));
     const out = join(tmp, 'run');
-    expect(vit(['train', '--config', config, '--steps', '20', '--batch-size', '32', '--out', out]).code).toBe(0);
-    const metrics = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; accuracy?: number; count?: number });
+    expect(vit(['train', '--config', config, '--steps', '20', '--batch-size', '32', '--tta', 'flip', '--out', out]).code).toBe(0);
+    type TestRecord = { type: string; accuracy?: number; count?: number; tta?: string; tta_accuracy?: number; tta_loss?: number };
+    const metrics = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as TestRecord);
     const test = metrics.find((m) => m.type === 'test')!;
     expect(test.count).toBe(2000);
 
@@ -33,6 +34,20 @@ describe('vit eval', () => {
     expect(result.accuracy).toBe(test.accuracy);
     // A run directory works as --weights too (config.json beside the weights).
     expect(JSON.parse(vit(['eval', '--weights', out, '--json']).stdout).accuracy).toBe(test.accuracy);
+
+    // --tta flip: the run's own flipped-view test result, reproduced by eval.
+    expect(test.tta).toBe('flip');
+    const flipped = JSON.parse(vit(['eval', '--weights', out, '--tta', 'flip', '--json']).stdout) as { accuracy: number; loss: number; tta: string };
+    expect(flipped.tta).toBe('flip');
+    expect(flipped.accuracy).toBe(test.tta_accuracy);
+    expect(Math.abs(flipped.loss - test.tta_loss!)).toBeLessThan(1e-6);
+  });
+
+  it('rejects an unknown --tta in one line', () => {
+    const r = vit(['eval', '--weights', join(tmp, 'run'), '--tta', 'rotate', '--json']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/--tta must be one of none, flip/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 
   it('fails in one line on a missing checkpoint', () => {

@@ -147,6 +147,57 @@ describe('evaluate and measureTrainingThroughput', () => {
     model.dispose();
   });
 
+  it('with flip test-time augmentation, averages the probabilities of each image and its mirror image', () => {
+    const model = tinyModel(5);
+    // A sharper classifier than a fresh one (whose near-uniform outputs hardly differ between views).
+    const state = model.stateDict();
+    const sharp = new Map([...state].map(([k, t]) => [k, k === 'head.weight' ? tf.mul(t, 30) : t] as const));
+    model.loadStateDict(sharp);
+    tf.dispose([...state.values(), ...sharp.values()]);
+    const tensors = tf.memory().numTensors;
+    const r = evaluate(model, test, { batchSize: 32, tta: 'flip' });
+    expect(tf.memory().numTensors).toBe(tensors);
+    // The same by hand, on all 100 images at once.
+    const x = tf.tensor4d(Float32Array.from(test.images, (v) => (v / 255 - 0.286) / 0.353), [100, 28, 28, 1]);
+    const probs = tf.tidy(() => tf.div(tf.add(tf.softmax(model.predict(x)), tf.softmax(model.predict(tf.reverse(x, 2)))), 2));
+    const p = probs.arraySync() as number[][];
+    let correct = 0;
+    let loss = 0;
+    p.forEach((row, i) => {
+      const label = test.labels[i]!;
+      if (row.indexOf(Math.max(...row)) === label) correct += 1;
+      loss -= Math.log(row[label]!);
+    });
+    expect(r.accuracy).toBeCloseTo(correct / 100, 10);
+    expect(Math.abs(r.loss - loss / 100)).toBeLessThan(1e-5);
+    // The two views differ on these images, so the averaged loss differs from the plain one.
+    expect(Math.abs(r.loss - evaluate(model, test, { batchSize: 32 }).loss)).toBeGreaterThan(1e-3);
+    tf.dispose([x, probs]);
+    model.dispose();
+  });
+
+  it('gives the plain result on mirror-symmetric images and rejects unknown augmentations', () => {
+    const model = tinyModel(6);
+    // Each image averaged with its mirror image is its own mirror image.
+    const [n, h, w] = test.shape;
+    const images = new Float32Array(n * h * w);
+    for (let i = 0; i < n; i++) {
+      for (let y = 0; y < h; y++) {
+        for (let c = 0; c < w; c++) {
+          const at = (col: number): number => test.images[(i * h + y) * w + col]!;
+          images[(i * h + y) * w + c] = ((at(c) + at(w - 1 - c)) / 2 / 255 - 0.286) / 0.353;
+        }
+      }
+    }
+    const symmetric: ImageDataset = { ...test, images };
+    const plain = evaluate(model, symmetric);
+    const flipped = evaluate(model, symmetric, { tta: 'flip' });
+    expect(flipped.accuracy).toBe(plain.accuracy);
+    expect(Math.abs(flipped.loss - plain.loss)).toBeLessThan(1e-5);
+    expect(() => evaluate(model, test, { tta: 'rotate' as never })).toThrow(TrainingConfigError);
+    model.dispose();
+  });
+
   it('reports images per second and leaves the weights as they were', () => {
     const model = tinyModel(4);
     const before = model.stateDict();

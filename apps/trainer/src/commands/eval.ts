@@ -2,7 +2,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { setupBackend, type BackendChoice } from '@vitkit/core';
-import { evaluate, loadDataset, PREPROCESSOR_FILE, type ImageDataset, type Normalization } from '@vitkit/training';
+import { evaluate, loadDataset, PREPROCESSOR_FILE, TEST_TIME_AUGMENTATIONS, type ImageDataset, type Normalization } from '@vitkit/training';
 import type { Command, Flags } from '../command.js';
 import { UsageError } from '../errors.js';
 import { booleanFlag, choiceFlag, numberFlag, requiredString, stringFlag } from '../flags.js';
@@ -22,8 +22,10 @@ one (t10k-*, test_batch.bin, test/ or val/), otherwise all of it.
   --split NAME            test | train | all (default test, or all when the data has no test split)
   --num-classes N         force the label count of the data
   --batch-size N          images per forward pass (default 256)
+  --tta none|flip         test-time augmentation: flip averages the class probabilities
+                          of each image and its mirror image (default none)
   --backend NAME          auto | wasm | cpu | tensorflow (default auto)
-  --json                  print {"accuracy", "loss", "count", "split"}
+  --json                  print {"accuracy", "loss", "count", "split", "tta", "backend"}
 
 Images are normalized as the run that made the checkpoint did when its
 preprocessor_config.json lies beside the weights; otherwise with the dataset's defaults.`;
@@ -51,6 +53,7 @@ export const evalCommand: Command = {
     'num-classes': { type: 'string' },
     'batch-size': { type: 'string' },
     backend: { type: 'string' },
+    tta: { type: 'string' },
     json: { type: 'boolean' },
   },
   async run(flags: Flags): Promise<number> {
@@ -60,6 +63,7 @@ export const evalCommand: Command = {
     const splitName = choiceFlag(flags, 'split', ['test', 'train', 'all'] as const);
     const numClasses = numberFlag(flags, 'num-classes', { integer: true, min: 1 });
     const batchSize = numberFlag(flags, 'batch-size', { integer: true, min: 1 }) ?? 256;
+    const tta = choiceFlag(flags, 'tta', TEST_TIME_AUGMENTATIONS) ?? 'none';
     const json = booleanFlag(flags, 'json');
     const backend = await setupBackend(choiceFlag(flags, 'backend', BACKENDS) ?? ('auto' as BackendChoice));
 
@@ -85,11 +89,12 @@ export const evalCommand: Command = {
       if (ds.numClasses > model.config.numClasses) {
         throw new UsageError(`the data has ${ds.numClasses} classes but the model only ${model.config.numClasses}`, 'evaluate on data with the classes the model was trained on');
       }
-      const r = evaluate(model, ds, { batchSize });
+      const r = evaluate(model, ds, { batchSize, tta });
       if (json) {
-        console.log(JSON.stringify({ accuracy: r.accuracy, loss: r.loss, count: r.count, split, backend: backend.name }));
+        console.log(JSON.stringify({ accuracy: r.accuracy, loss: r.loss, count: r.count, split, tta, backend: backend.name }));
       } else {
-        console.log(`accuracy: ${(r.accuracy * 100).toFixed(2)}% on ${r.count} images (${ds.name}, ${split}; loss ${r.loss.toFixed(4)}; backend ${backend.name})`);
+        const views = tta === 'flip' ? '; with flipped views' : '';
+        console.log(`accuracy: ${(r.accuracy * 100).toFixed(2)}% on ${r.count} images (${ds.name}, ${split}${views}; loss ${r.loss.toFixed(4)}; backend ${backend.name})`);
       }
       return 0;
     } finally {

@@ -16,7 +16,21 @@ export type MetricsRecord =
       ema_accuracy?: number;
       ema_val_loss?: number;
     }
-  | { type: 'test'; step: number; accuracy: number; loss: number; count: number; ema_accuracy?: number; ema_loss?: number };
+  | {
+      type: 'test';
+      step: number;
+      accuracy: number;
+      loss: number;
+      count: number;
+      ema_accuracy?: number;
+      ema_loss?: number;
+      /** With a test-time augmentation (vit train --tta): which one, and the results with it. */
+      tta?: string;
+      tta_accuracy?: number;
+      tta_loss?: number;
+      ema_tta_accuracy?: number;
+      ema_tta_loss?: number;
+    };
 
 /**
  * metrics.jsonl: one JSON object per line. Every append rewrites the file

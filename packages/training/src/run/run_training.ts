@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ImageDataset } from '../data/dataset.js';
 import { TrainingConfigError } from '../errors.js';
-import { evaluate, type EvaluationResult } from '../train/evaluate.js';
+import { evaluate, type EvaluationResult, type TestTimeAugmentation } from '../train/evaluate.js';
 import type { StepResult, Trainer } from '../train/trainer.js';
 import { writeFileAtomic } from './atomic.js';
 import { cleanStaleStaging, saveRunCheckpoint } from './checkpoint.js';
@@ -43,6 +43,12 @@ export interface RunTrainingOptions {
   /** Saved in trainer_state.json and handed back on resume. */
   extra?: Record<string, unknown>;
   evalBatchSize?: number;
+  /**
+   * Also evaluate the test split with this test-time augmentation (the plain
+   * evaluation is always reported too): results in `testTta` / `emaTestTta`
+   * and `tta_*` fields of the metrics' test record. Default `'none'`.
+   */
+  testTta?: TestTimeAugmentation;
   /** Title of the plot. */
   title?: string;
   onStep?: (result: StepResult, progress: StepProgress) => void;
@@ -61,6 +67,9 @@ export interface RunTrainingResult {
   /** The same evaluations of the weight average, when the trainer keeps one. */
   lastEmaValidation?: EvaluationResult;
   emaTest?: EvaluationResult;
+  /** The test evaluations with `testTta`, when one was asked for. */
+  testTta?: EvaluationResult;
+  emaTestTta?: EvaluationResult;
   elapsedSeconds: number;
 }
 
@@ -121,10 +130,11 @@ export async function runTraining(trainer: Trainer, options: RunTrainingOptions)
   let lastEmaValidation: EvaluationResult | undefined;
   const evalBatchSize = options.evalBatchSize ?? 256;
   // The training weights, then (with an EMA) the averaged weights swapped into the model.
-  const evaluateBoth = (ds: ImageDataset): [EvaluationResult, EvaluationResult | undefined] => [
-    evaluate(trainer.model, ds, { batchSize: evalBatchSize }),
-    trainer.ema?.swapIn(() => evaluate(trainer.model, ds, { batchSize: evalBatchSize })),
+  const evaluateBoth = (ds: ImageDataset, tta: TestTimeAugmentation = 'none'): [EvaluationResult, EvaluationResult | undefined] => [
+    evaluate(trainer.model, ds, { batchSize: evalBatchSize, tta }),
+    trainer.ema?.swapIn(() => evaluate(trainer.model, ds, { batchSize: evalBatchSize, tta })),
   ];
+  const testTta = options.testTta ?? 'none';
   let epochLossSum = 0;
   let epochLossCount = 0;
   const elapsed = (): number => (performance.now() - start) / 1000;
@@ -193,9 +203,12 @@ export async function runTraining(trainer: Trainer, options: RunTrainingOptions)
   checkpoint();
   let test: EvaluationResult | undefined;
   let emaTest: EvaluationResult | undefined;
+  let ttaTest: EvaluationResult | undefined;
+  let emaTtaTest: EvaluationResult | undefined;
   if (options.test && options.test.shape[0] > 0) {
     options.onEvaluate?.('start', 'test');
     [test, emaTest] = evaluateBoth(options.test);
+    if (testTta !== 'none') [ttaTest, emaTtaTest] = evaluateBoth(options.test, testTta);
     options.onEvaluate?.('end', 'test');
     metrics.append({
       type: 'test',
@@ -204,6 +217,8 @@ export async function runTraining(trainer: Trainer, options: RunTrainingOptions)
       loss: test.loss,
       count: test.count,
       ...(emaTest ? { ema_accuracy: emaTest.accuracy, ema_loss: emaTest.loss } : {}),
+      ...(ttaTest ? { tta: testTta, tta_accuracy: ttaTest.accuracy, tta_loss: ttaTest.loss } : {}),
+      ...(emaTtaTest ? { ema_tta_accuracy: emaTtaTest.accuracy, ema_tta_loss: emaTtaTest.loss } : {}),
     });
   }
   writePlot();
@@ -215,6 +230,8 @@ export async function runTraining(trainer: Trainer, options: RunTrainingOptions)
     ...(test ? { test } : {}),
     ...(lastEmaValidation ? { lastEmaValidation } : {}),
     ...(emaTest ? { emaTest } : {}),
+    ...(ttaTest ? { testTta: ttaTest } : {}),
+    ...(emaTtaTest ? { emaTestTta: emaTtaTest } : {}),
     elapsedSeconds: elapsed(),
   };
 }
