@@ -1,6 +1,6 @@
 // Spawns `vit eval` on a run made by `vit train` and on the reference fixture.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,6 +41,51 @@ describe('vit eval', () => {
     expect(flipped.tta).toBe('flip');
     expect(flipped.accuracy).toBe(test.tta_accuracy);
     expect(Math.abs(flipped.loss - test.tta_loss!)).toBeLessThan(1e-6);
+  });
+
+  it('scores the run\'s held-out validation images (--split val) and reproduces its flip-zoom test result', () => {
+    const config = join(tmp, 'tiny.json');
+    const out = join(tmp, 'run-val');
+    // A non-default seed and split, so that eval must read them from the run to pick the same images.
+    const trained = vit(['train', '--config', config, '--epochs', '1', '--batch-size', '64', '--val-split', '0.9', '--seed', '3', '--tta', 'flip-zoom', '--out', out]);
+    expect(trained.stderr).toBe('');
+    expect(trained.code).toBe(0);
+    type Record = { type: string; accuracy?: number; val_loss?: number; tta?: string; tta_accuracy?: number; tta_loss?: number };
+    const metrics = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record);
+    const epoch = metrics.find((m) => m.type === 'epoch')!;
+    const test = metrics.find((m) => m.type === 'test')!;
+    const trainCount = (JSON.parse(readFileSync(join(out, 'checkpoint', 'trainer_state.json'), 'utf8')) as { data: { count: number } }).data.count;
+    const whole = JSON.parse(vit(['eval', '--weights', out, '--split', 'train', '--json']).stdout) as { count: number };
+
+    const val = JSON.parse(vit(['eval', '--weights', out, '--split', 'val', '--json']).stdout) as { accuracy: number; loss: number; count: number; split: string };
+    expect(val.split).toBe('val');
+    expect(val.count).toBe(whole.count - trainCount);
+    expect(val.accuracy).toBe(epoch.accuracy);
+    expect(Math.abs(val.loss - epoch.val_loss!)).toBeLessThan(1e-6);
+
+    // --tta flip-zoom: vit train's zoom (sqrt of the default crop scale 0.85) is eval's default.
+    expect(test.tta).toBe('flip-zoom');
+    const zoomed = JSON.parse(vit(['eval', '--weights', out, '--tta', 'flip-zoom', '--json']).stdout) as { accuracy: number; loss: number; zoom: number };
+    expect(zoomed.zoom).toBeCloseTo(Math.sqrt(0.85), 12);
+    expect(zoomed.accuracy).toBe(test.tta_accuracy);
+    expect(Math.abs(zoomed.loss - test.tta_loss!)).toBeLessThan(1e-6);
+    // A different zoom is a different set of views.
+    const wider = JSON.parse(vit(['eval', '--weights', out, '--tta', 'flip-zoom', '--tta-zoom', '0.7', '--json']).stdout) as { loss: number; zoom: number };
+    expect(wider.zoom).toBe(0.7);
+    expect(Math.abs(wider.loss - zoomed.loss)).toBeGreaterThan(1e-4);
+  });
+
+  it('refuses --split val in one line when no vit train run lies beside the weights', () => {
+    const bare = join(tmp, 'bare');
+    mkdirSync(bare, { recursive: true });
+    for (const f of ['model.safetensors', 'config.json']) copyFileSync(join(tmp, 'run', f), join(bare, f));
+    const r = vit(['eval', '--weights', join(bare, 'model.safetensors'), '--split', 'val', '--json']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/--split val needs the vit train run/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    const zero = vit(['eval', '--weights', join(tmp, 'run'), '--tta', 'flip-zoom', '--tta-zoom', '0', '--json']);
+    expect(zero.code).toBe(1);
+    expect(zero.stderr.trim().split('\n')).toHaveLength(1);
   });
 
   it('rejects an unknown --tta in one line', () => {

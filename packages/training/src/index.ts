@@ -61,7 +61,7 @@ export {
   type StepResult,
   type ResolvedTrainerOptions,
 } from './train/trainer.js';
-export { evaluate, TEST_TIME_AUGMENTATIONS, type EvaluationResult, type EvaluateOptions, type TestTimeAugmentation } from './train/evaluate.js';
+export { DEFAULT_TTA_ZOOM, evaluate, TEST_TIME_AUGMENTATIONS, zoomCenter, type EvaluationResult, type EvaluateOptions, type TestTimeAugmentation } from './train/evaluate.js';
 export { measureTrainingThroughput, type ThroughputOptions, type TrainingThroughput } from './train/throughput.js';
 export { useBatchedAttention } from './train/attention.js';
 

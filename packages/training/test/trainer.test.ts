@@ -17,6 +17,7 @@ import {
   TrainingConfigError,
   type ImageDataset,
   type TrainerOptions,
+  zoomCenter,
 } from '../src/index.js';
 import { smallSubsetSplits } from './helpers.js';
 
@@ -195,6 +196,69 @@ describe('evaluate and measureTrainingThroughput', () => {
     expect(flipped.accuracy).toBe(plain.accuracy);
     expect(Math.abs(flipped.loss - plain.loss)).toBeLessThan(1e-5);
     expect(() => evaluate(model, test, { tta: 'rotate' as never })).toThrow(TrainingConfigError);
+    model.dispose();
+  });
+
+  it('zoomCenter samples the centre crop bilinearly (checked on a linear ramp, where bilinear sampling is exact)', () => {
+    const [h, w] = [6, 9];
+    // Pixel (y, x) holds x + 100 y: the zoomed view at (i, j) must hold the ramp at the sampled point.
+    const ramp = tf.tensor4d(Float32Array.from({ length: 2 * h * w }, (_, k) => (k % w) + 100 * Math.floor((k % (h * w)) / w)), [2, h, w, 1]);
+    const f = 0.7;
+    const lo = (1 - f) / 2;
+    const out = zoomCenter(ramp, f);
+    expect(out.shape).toEqual([2, h, w, 1]);
+    const got = out.dataSync();
+    let worst = 0;
+    for (let n = 0; n < 2; n++) {
+      for (let i = 0; i < h; i++) {
+        for (let j = 0; j < w; j++) {
+          const expected = (w - 1) * (lo + (f * j) / (w - 1)) + 100 * (h - 1) * (lo + (f * i) / (h - 1));
+          worst = Math.max(worst, Math.abs(got[(n * h + i) * w + j]! - expected));
+        }
+      }
+    }
+    expect(worst).toBeLessThan(1e-3);
+    // The whole image (fraction 1) is the image itself.
+    const same = zoomCenter(ramp, 1);
+    expect(Math.max(...Array.from(tf.abs(tf.sub(same, ramp)).dataSync()))).toBeLessThan(1e-4);
+    tf.dispose([ramp, out, same]);
+  });
+
+  it('with flip-zoom test-time augmentation, averages the probabilities of four views', () => {
+    const model = tinyModel(7);
+    const state = model.stateDict();
+    const sharp = new Map([...state].map(([k, t]) => [k, k === 'head.weight' ? tf.mul(t, 30) : t] as const));
+    model.loadStateDict(sharp);
+    tf.dispose([...state.values(), ...sharp.values()]);
+    const tensors = tf.memory().numTensors;
+    const r = evaluate(model, test, { batchSize: 32, tta: 'flip-zoom', zoom: 0.8 });
+    expect(tf.memory().numTensors).toBe(tensors);
+    // By hand: the image, its mirror image, its zoomed centre and that mirrored, all 100 images at once.
+    const x = tf.tensor4d(Float32Array.from(test.images, (v) => (v / 255 - 0.286) / 0.353), [100, 28, 28, 1]);
+    const probs = tf.tidy(() => {
+      const z = zoomCenter(x, 0.8);
+      const views = [x, tf.reverse(x, 2), z, tf.reverse(z, 2)];
+      return tf.div(tf.addN(views.map((v) => tf.softmax(model.predict(v as tf.Tensor4D)))), 4);
+    });
+    const p = probs.arraySync() as number[][];
+    let correct = 0;
+    let loss = 0;
+    p.forEach((row, i) => {
+      const label = test.labels[i]!;
+      if (row.indexOf(Math.max(...row)) === label) correct += 1;
+      loss -= Math.log(row[label]!);
+    });
+    expect(r.accuracy).toBeCloseTo(correct / 100, 10);
+    expect(Math.abs(r.loss - loss / 100)).toBeLessThan(1e-5);
+    // The zoomed views change the result; with zoom 1 they repeat the plain views, which is flip.
+    expect(Math.abs(r.loss - evaluate(model, test, { batchSize: 32, tta: 'flip' }).loss)).toBeGreaterThan(1e-3);
+    const unzoomed = evaluate(model, test, { batchSize: 32, tta: 'flip-zoom', zoom: 1 });
+    const flip = evaluate(model, test, { batchSize: 32, tta: 'flip' });
+    expect(unzoomed.accuracy).toBe(flip.accuracy);
+    expect(Math.abs(unzoomed.loss - flip.loss)).toBeLessThan(1e-5);
+    expect(() => evaluate(model, test, { tta: 'flip-zoom', zoom: 0 })).toThrow(TrainingConfigError);
+    expect(() => evaluate(model, test, { tta: 'flip-zoom', zoom: 1.2 })).toThrow(TrainingConfigError);
+    tf.dispose([x, probs]);
     model.dispose();
   });
 

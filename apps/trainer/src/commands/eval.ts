@@ -2,12 +2,21 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { setupBackend, type BackendChoice } from '@vitkit/core';
-import { evaluate, loadDataset, PREPROCESSOR_FILE, TEST_TIME_AUGMENTATIONS, type ImageDataset, type Normalization } from '@vitkit/training';
+import {
+  DEFAULT_TTA_ZOOM,
+  evaluate,
+  loadDataset,
+  PREPROCESSOR_FILE,
+  RUN_FILES,
+  TEST_TIME_AUGMENTATIONS,
+  type ImageDataset,
+  type Normalization,
+} from '@vitkit/training';
 import type { Command, Flags } from '../command.js';
 import { UsageError } from '../errors.js';
 import { booleanFlag, choiceFlag, numberFlag, requiredString, stringFlag } from '../flags.js';
 import { buildModel, readConfigSpec } from '../train/model_setup.js';
-import { DEFAULT_DATA } from './train.js';
+import { DEFAULT_DATA, trainValSplit } from './train.js';
 
 const BACKENDS = ['auto', 'cpu', 'wasm', 'tensorflow'] as const;
 
@@ -19,21 +28,50 @@ one (t10k-*, test_batch.bin, test/ or val/), otherwise all of it.
   --weights SRC           checkpoint (any format vit train --weights reads) or a vit train run directory
   --config FILE|PRESET    architecture, when the checkpoint has no config.json beside it
   --data SPEC             as for vit train (default: the Fashion-MNIST subset in data/)
-  --split NAME            test | train | all (default test, or all when the data has no test split)
+  --split NAME            test | train | all | val (default test, or all when the data has no test split);
+                          val: the images the vit train run beside the weights held out for validation
+                          (its --val-split and --seed, read from its trainer_state.json)
   --num-classes N         force the label count of the data
   --batch-size N          images per forward pass (default 256)
-  --tta none|flip         test-time augmentation: flip averages the class probabilities
-                          of each image and its mirror image (default none)
+  --tta none|flip|flip-zoom
+                          test-time augmentation: flip averages the class probabilities
+                          of each image and its mirror image; flip-zoom adds an enlarged
+                          centre crop of each, four views in all (default none)
+  --tta-zoom F            side fraction of flip-zoom's centre crop (default ${DEFAULT_TTA_ZOOM.toFixed(3)},
+                          the smallest crop of vit train's default --crop-scale 0.85)
   --backend NAME          auto | wasm | cpu | tensorflow (default auto)
-  --json                  print {"accuracy", "loss", "count", "split", "tta", "backend"}
+  --json                  print {"accuracy", "loss", "count", "split", "tta", "backend"} (and "zoom" with flip-zoom)
 
 Images are normalized as the run that made the checkpoint did when its
 preprocessor_config.json lies beside the weights; otherwise with the dataset's defaults.`;
 
+/** The directory of a weights file, or the directory itself. */
+function dirOf(weights: string): string {
+  return existsSync(weights) && statSync(weights).isDirectory() ? weights : dirname(weights);
+}
+
+/**
+ * The --val-split and --seed of the vit train run that wrote `weights`, from
+ * its trainer_state.json (in the run's checkpoint/ or beside the weights).
+ */
+function heldOutSettings(weights: string): { valSplit: number; seed: number } {
+  const dir = dirOf(weights);
+  const path = [join(dir, RUN_FILES.checkpointDir, RUN_FILES.state), join(dir, RUN_FILES.state)].find((p) => existsSync(p));
+  if (!path) {
+    throw new UsageError(`--split val needs the vit train run that made ${weights}, and ${dir} has no ${RUN_FILES.state}`, 'pass weights from a vit train run directory, or use --split test');
+  }
+  const state = JSON.parse(readFileSync(path, 'utf8')) as { options?: { seed?: unknown }; extra?: { settings?: { valSplit?: unknown } } };
+  const valSplit = state.extra?.settings?.valSplit;
+  const seed = state.options?.seed;
+  if (typeof valSplit !== 'number' || typeof seed !== 'number') {
+    throw new UsageError(`${path} does not record the run's --val-split and --seed`, 'use --split test');
+  }
+  return { valSplit, seed };
+}
+
 /** Reads image_mean / image_std from a preprocessor_config.json beside the weights, if there is one. */
 function normalizationBeside(weights: string): Normalization | undefined {
-  const dir = existsSync(weights) && statSync(weights).isDirectory() ? weights : dirname(weights);
-  const path = join(dir, PREPROCESSOR_FILE);
+  const path = join(dirOf(weights), PREPROCESSOR_FILE);
   if (!existsSync(path)) return undefined;
   const cfg = JSON.parse(readFileSync(path, 'utf8')) as { do_normalize?: boolean; image_mean?: number[]; image_std?: number[] };
   if (cfg.do_normalize === false) return undefined;
@@ -54,16 +92,20 @@ export const evalCommand: Command = {
     'batch-size': { type: 'string' },
     backend: { type: 'string' },
     tta: { type: 'string' },
+    'tta-zoom': { type: 'string' },
     json: { type: 'boolean' },
   },
   async run(flags: Flags): Promise<number> {
     const weights = requiredString(flags, 'weights');
     const config = readConfigSpec(stringFlag(flags, 'config'));
     const data = stringFlag(flags, 'data') ?? DEFAULT_DATA;
-    const splitName = choiceFlag(flags, 'split', ['test', 'train', 'all'] as const);
+    const splitName = choiceFlag(flags, 'split', ['test', 'train', 'all', 'val'] as const);
     const numClasses = numberFlag(flags, 'num-classes', { integer: true, min: 1 });
     const batchSize = numberFlag(flags, 'batch-size', { integer: true, min: 1 }) ?? 256;
     const tta = choiceFlag(flags, 'tta', TEST_TIME_AUGMENTATIONS) ?? 'none';
+    const zoom = numberFlag(flags, 'tta-zoom', { min: 0, max: 1 }) ?? DEFAULT_TTA_ZOOM;
+    if (zoom === 0) throw new UsageError('--tta-zoom must be above 0', 'give the side fraction of the centre crop, e.g. 0.92');
+    const heldOut = splitName === 'val' ? heldOutSettings(weights) : undefined;
     const json = booleanFlag(flags, 'json');
     const backend = await setupBackend(choiceFlag(flags, 'backend', BACKENDS) ?? ('auto' as BackendChoice));
 
@@ -75,7 +117,12 @@ export const evalCommand: Command = {
       });
       let ds: ImageDataset;
       let split: string;
-      if (splitName === 'train' || splitName === 'all' || !dataset.test) {
+      if (heldOut) {
+        const val = trainValSplit(dataset.train, heldOut.valSplit, heldOut.seed).val;
+        if (!val) throw new UsageError('the run held out no validation images (--val-split 0)', 'use --split test');
+        ds = val;
+        split = 'val';
+      } else if (splitName === 'train' || splitName === 'all' || !dataset.test) {
         if (splitName === 'test') throw new UsageError(`${dataset.source} has no test split`, 'use --split all');
         ds = dataset.train;
         split = splitName ?? 'all';
@@ -89,11 +136,11 @@ export const evalCommand: Command = {
       if (ds.numClasses > model.config.numClasses) {
         throw new UsageError(`the data has ${ds.numClasses} classes but the model only ${model.config.numClasses}`, 'evaluate on data with the classes the model was trained on');
       }
-      const r = evaluate(model, ds, { batchSize, tta });
+      const r = evaluate(model, ds, { batchSize, tta, zoom });
       if (json) {
-        console.log(JSON.stringify({ accuracy: r.accuracy, loss: r.loss, count: r.count, split, tta, backend: backend.name }));
+        console.log(JSON.stringify({ accuracy: r.accuracy, loss: r.loss, count: r.count, split, tta, ...(tta === 'flip-zoom' ? { zoom } : {}), backend: backend.name }));
       } else {
-        const views = tta === 'flip' ? '; with flipped views' : '';
+        const views = { none: '', flip: '; with flipped views', 'flip-zoom': `; with flipped and zoomed (${zoom.toFixed(3)}) views` }[tta];
         console.log(`accuracy: ${(r.accuracy * 100).toFixed(2)}% on ${r.count} images (${ds.name}, ${split}${views}; loss ${r.loss.toFixed(4)}; backend ${backend.name})`);
       }
       return 0;

@@ -107,8 +107,10 @@ run
   --backend NAME          auto | wasm | cpu | tensorflow (default auto: tfjs-node if installed, else wasm)
   --workers N             data-parallel threads, each computing the gradient of 1/N of every batch
                           (default 1; 2 on a 2-core machine trains ~1.4x faster on wasm)
-  --tta none|flip         also report test accuracy with test-time augmentation: flip averages the
-                          class probabilities of each image and its mirror image (default none)
+  --tta none|flip|flip-zoom
+                          also report test accuracy with test-time augmentation: flip averages the
+                          class probabilities of each image and its mirror image; flip-zoom adds a
+                          centred crop of each (side sqrt(--crop-scale)) resized back (default none)
   --json                  print the result as JSON`;
 
 /** Everything that defines a run, saved in the checkpoint so --resume can rebuild it. */
@@ -208,8 +210,8 @@ function settingsFromFlags(flags: Flags): RunSettings {
   };
 }
 
-/** Splits off the validation set (seeded, the same on resume). */
-function trainValSplit(train: ImageDataset, fraction: number, seed: number): { train: ImageDataset; val: ImageDataset | undefined } {
+/** Splits off the validation set (seeded, the same on resume and in `vit eval --split val`). */
+export function trainValSplit(train: ImageDataset, fraction: number, seed: number): { train: ImageDataset; val: ImageDataset | undefined } {
   const { train: ti, val: vi } = splitIndices(train.shape[0], fraction, seed);
   if (vi.length === 0) return { train, val: undefined };
   return { train: subset(train, ti, train.name), val: subset(train, vi, train.name.replace(/train$/, 'val')) };
@@ -399,6 +401,8 @@ export const trainCommand: Command = {
         signal: controller.signal,
         resumed: checkpoint !== undefined,
         testTta: tta,
+        // flip-zoom enlarges as much as the smallest training crop did.
+        ...(settings.augment ? { testTtaZoom: Math.sqrt(settings.cropScale ?? TRAIN_DEFAULTS.cropScale) } : {}),
         extra: { settings, cadence: { logEvery, checkpointEvery }, workers },
         title: `ViT on ${dataset.train.name.replace(/ train$/, '')}`,
         onStep: (r, p) => {

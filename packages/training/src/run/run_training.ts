@@ -49,6 +49,8 @@ export interface RunTrainingOptions {
    * and `tta_*` fields of the metrics' test record. Default `'none'`.
    */
   testTta?: TestTimeAugmentation;
+  /** flip-zoom's centre-crop side fraction (default DEFAULT_TTA_ZOOM; vit train uses the square root of its crop scale). */
+  testTtaZoom?: number;
   /** Title of the plot. */
   title?: string;
   onStep?: (result: StepResult, progress: StepProgress) => void;
@@ -130,10 +132,10 @@ export async function runTraining(trainer: Trainer, options: RunTrainingOptions)
   let lastEmaValidation: EvaluationResult | undefined;
   const evalBatchSize = options.evalBatchSize ?? 256;
   // The training weights, then (with an EMA) the averaged weights swapped into the model.
-  const evaluateBoth = (ds: ImageDataset, tta: TestTimeAugmentation = 'none'): [EvaluationResult, EvaluationResult | undefined] => [
-    evaluate(trainer.model, ds, { batchSize: evalBatchSize, tta }),
-    trainer.ema?.swapIn(() => evaluate(trainer.model, ds, { batchSize: evalBatchSize, tta })),
-  ];
+  const evaluateBoth = (ds: ImageDataset, tta: TestTimeAugmentation = 'none'): [EvaluationResult, EvaluationResult | undefined] => {
+    const opts = { batchSize: evalBatchSize, tta, ...(options.testTtaZoom !== undefined ? { zoom: options.testTtaZoom } : {}) };
+    return [evaluate(trainer.model, ds, opts), trainer.ema?.swapIn(() => evaluate(trainer.model, ds, opts))];
+  };
   const testTta = options.testTta ?? 'none';
   let epochLossSum = 0;
   let epochLossCount = 0;
