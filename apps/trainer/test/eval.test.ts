@@ -4,6 +4,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { serializeNpy } from '@vitkit/core';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const ROOT = resolve(fileURLToPath(new URL('../../../', import.meta.url)));
@@ -73,6 +74,25 @@ describe('vit eval', () => {
     const wider = JSON.parse(vit(['eval', '--weights', out, '--tta', 'flip-zoom', '--tta-zoom', '0.7', '--json']).stdout) as { loss: number; zoom: number };
     expect(wider.zoom).toBe(0.7);
     expect(Math.abs(wider.loss - zoomed.loss)).toBeGreaterThan(1e-4);
+  });
+
+  it('takes --split val\'s images from the run\'s own --data when no --data is given', () => {
+    // 120 random uint8 images in an .npy pair (no test split), not the default subset.
+    const pair = join(tmp, 'pair');
+    mkdirSync(pair, { recursive: true });
+    let seed = 1;
+    const next = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const images = Uint8Array.from({ length: 120 * 28 * 28 }, () => Math.floor(next() * 256));
+    const labels = Int32Array.from({ length: 120 }, (_, i) => i % 10);
+    writeFileSync(join(pair, 'input_nhwc.npy'), serializeNpy({ shape: [120, 28, 28, 1], dtype: 'uint8', data: images }));
+    writeFileSync(join(pair, 'labels.npy'), serializeNpy({ shape: [120], dtype: 'int32', data: labels }));
+    const out = join(tmp, 'run-pair');
+    const trained = vit(['train', '--data', pair, '--config', join(tmp, 'tiny.json'), '--epochs', '1', '--batch-size', '16', '--val-split', '0.25', '--out', out]);
+    expect(trained.code).toBe(0);
+    const epoch = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; accuracy?: number }).find((m) => m.type === 'epoch')!;
+    const val = JSON.parse(vit(['eval', '--weights', out, '--split', 'val', '--json']).stdout) as { accuracy: number; count: number };
+    expect(val.count).toBe(30);
+    expect(val.accuracy).toBe(epoch.accuracy);
   });
 
   it('refuses --split val in one line when no vit train run lies beside the weights', () => {

@@ -30,7 +30,7 @@ one (t10k-*, test_batch.bin, test/ or val/), otherwise all of it.
   --data SPEC             as for vit train (default: the Fashion-MNIST subset in data/)
   --split NAME            test | train | all | val (default test, or all when the data has no test split);
                           val: the images the vit train run beside the weights held out for validation
-                          (its --val-split and --seed, read from its trainer_state.json)
+                          (its --data, --val-split and --seed, read from its trainer_state.json)
   --num-classes N         force the label count of the data
   --batch-size N          images per forward pass (default 256)
   --tta none|flip|flip-zoom
@@ -52,21 +52,23 @@ function dirOf(weights: string): string {
 
 /**
  * The --val-split and --seed of the vit train run that wrote `weights`, from
- * its trainer_state.json (in the run's checkpoint/ or beside the weights).
+ * its trainer_state.json (in the run's checkpoint/ or beside the weights),
+ * with its --data.
  */
-function heldOutSettings(weights: string): { valSplit: number; seed: number } {
+function heldOutSettings(weights: string): { valSplit: number; seed: number; data: string | undefined } {
   const dir = dirOf(weights);
   const path = [join(dir, RUN_FILES.checkpointDir, RUN_FILES.state), join(dir, RUN_FILES.state)].find((p) => existsSync(p));
   if (!path) {
     throw new UsageError(`--split val needs the vit train run that made ${weights}, and ${dir} has no ${RUN_FILES.state}`, 'pass weights from a vit train run directory, or use --split test');
   }
-  const state = JSON.parse(readFileSync(path, 'utf8')) as { options?: { seed?: unknown }; extra?: { settings?: { valSplit?: unknown } } };
+  const state = JSON.parse(readFileSync(path, 'utf8')) as { options?: { seed?: unknown }; extra?: { settings?: { valSplit?: unknown; data?: unknown } } };
   const valSplit = state.extra?.settings?.valSplit;
   const seed = state.options?.seed;
   if (typeof valSplit !== 'number' || typeof seed !== 'number') {
     throw new UsageError(`${path} does not record the run's --val-split and --seed`, 'use --split test');
   }
-  return { valSplit, seed };
+  const data = state.extra?.settings?.data;
+  return { valSplit, seed, data: typeof data === 'string' ? data : undefined };
 }
 
 /** Reads image_mean / image_std from a preprocessor_config.json beside the weights, if there is one. */
@@ -98,7 +100,6 @@ export const evalCommand: Command = {
   async run(flags: Flags): Promise<number> {
     const weights = requiredString(flags, 'weights');
     const config = readConfigSpec(stringFlag(flags, 'config'));
-    const data = stringFlag(flags, 'data') ?? DEFAULT_DATA;
     const splitName = choiceFlag(flags, 'split', ['test', 'train', 'all', 'val'] as const);
     const numClasses = numberFlag(flags, 'num-classes', { integer: true, min: 1 });
     const batchSize = numberFlag(flags, 'batch-size', { integer: true, min: 1 }) ?? 256;
@@ -106,6 +107,8 @@ export const evalCommand: Command = {
     const zoom = numberFlag(flags, 'tta-zoom', { min: 0, max: 1 }) ?? DEFAULT_TTA_ZOOM;
     if (zoom === 0) throw new UsageError('--tta-zoom must be above 0', 'give the side fraction of the centre crop, e.g. 0.92');
     const heldOut = splitName === 'val' ? heldOutSettings(weights) : undefined;
+    // The held-out images only exist in the run's own data.
+    const data = stringFlag(flags, 'data') ?? heldOut?.data ?? DEFAULT_DATA;
     const json = booleanFlag(flags, 'json');
     const backend = await setupBackend(choiceFlag(flags, 'backend', BACKENDS) ?? ('auto' as BackendChoice));
 
