@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, numTokens, patchGrid, presetConfig, presetNames, resolveConfig } from '../src/index.js';
+import { ConfigError, numPrefixTokens, numTokens, patchGrid, presetConfig, presetNames, resolveConfig } from '../src/index.js';
 
 describe('resolveConfig', () => {
   it('fills defaults and normalizes imageSize', () => {
@@ -43,5 +43,68 @@ describe('presets', () => {
   it('applies overrides and names the presets on a typo', () => {
     expect(presetConfig('vit_base_patch16_224', { numClasses: 10 }).numClasses).toBe(10);
     expect(() => presetConfig('vit_bsae_patch16_224')).toThrow(/unknown preset "vit_bsae_patch16_224".*vit_base_patch16_224/);
+  });
+});
+
+describe('ViT family fields', () => {
+  it('defaults leave the plain ViT as it was', () => {
+    const c = resolveConfig({});
+    expect(c).toMatchObject({
+      layerScaleInit: null,
+      activation: 'gelu',
+      qkNorm: false,
+      preNorm: false,
+      patchEmbedBias: true,
+      distilled: false,
+      dynamicImageSize: false,
+      pooling: 'token',
+      fcNorm: false,
+      finalNorm: true,
+      mlpLayer: 'mlp',
+    });
+    expect(resolveConfig({ classToken: false, pooling: 'mean' }).fcNorm).toBe(true);
+    expect(resolveConfig({ pooling: 'mean', finalNorm: false }).fcNorm).toBe(false);
+  });
+
+  it('resolves timm defaults: no patch bias under preNorm, mlpRatio', () => {
+    expect(resolveConfig({ preNorm: true }).patchEmbedBias).toBe(false);
+    expect(resolveConfig({ preNorm: true, patchEmbedBias: true }).patchEmbedBias).toBe(true);
+    expect(resolveConfig({ embedDim: 1152, numHeads: 16, mlpRatio: 3.7362 }).mlpDim).toBe(4304);
+    expect(resolveConfig({ embedDim: 32, numHeads: 2, mlpRatio: 2, mlpDim: 7 }).mlpDim).toBe(7);
+    expect('mlpRatio' in resolveConfig({ mlpRatio: 2 })).toBe(false);
+  });
+
+  it('counts prefix tokens in timm order: class, distillation, registers', () => {
+    const d = resolveConfig({ imageSize: 32, patchSize: 8, distilled: true });
+    expect(numPrefixTokens(d)).toBe(2);
+    expect(numTokens(d)).toBe(18);
+    expect(numPrefixTokens(resolveConfig({ classToken: false, pooling: 'map', numRegisterTokens: 4 }))).toBe(4);
+  });
+
+  it('rejects inconsistent combinations with one-line ConfigErrors', () => {
+    expect(() => resolveConfig({ distilled: true, classToken: false, pooling: 'mean' })).toThrow(/distilled needs a class token/);
+    expect(() => resolveConfig({ distilled: true, pooling: 'mean' })).toThrow(/pooling "token"/);
+    expect(() => resolveConfig({ distilled: true, numRegisterTokens: 4 })).toThrow(/register tokens/);
+    expect(() => resolveConfig({ mlpLayer: 'swiglu' })).toThrow(/no SwiGLU MLP \(DINOv2 giant\)/);
+    expect(() => resolveConfig({ layerScaleInit: 0 })).toThrow(/layerScaleInit/);
+    expect(() => resolveConfig({ pooling: 'max' as never })).toThrow(/token, mean, map, none/);
+    expect(() => resolveConfig({ activation: 'relu' as never })).toThrow(ConfigError);
+    expect(() => resolveConfig({ fcNorm: true, finalNorm: false })).toThrow(/fcNorm/);
+  });
+});
+
+describe('family presets (timm defaults)', () => {
+  it('DINOv2 with and without registers', () => {
+    expect(presetConfig('vit_small_patch14_dinov2')).toMatchObject({ embedDim: 384, patchSize: 14, imageSize: [518, 518], layerScaleInit: 1e-5, numClasses: 0, numRegisterTokens: 0, noEmbedClass: false });
+    expect(presetConfig('vit_large_patch14_reg4_dinov2')).toMatchObject({ embedDim: 1024, depth: 24, numRegisterTokens: 4, noEmbedClass: true });
+    expect(() => presetConfig('vit_giant_patch14_reg4_dinov2')).toThrow(/SwiGLU/);
+  });
+
+  it('CLIP, SigLIP and distilled DeiT', () => {
+    expect(presetConfig('vit_base_patch16_clip_224')).toMatchObject({ preNorm: true, patchEmbedBias: false, layerNormEps: 1e-5, activation: 'gelu', numClasses: 0 });
+    expect(presetConfig('vit_large_patch14_clip_quickgelu_336')).toMatchObject({ patchSize: 14, imageSize: [336, 336], activation: 'quick_gelu' });
+    expect(presetConfig('vit_so400m_patch14_siglip_384')).toMatchObject({ imageSize: [378, 378], embedDim: 1152, depth: 27, mlpDim: 4304, classToken: false, pooling: 'map', activation: 'gelu' });
+    expect(presetConfig('vit_large_patch16_siglip_512').activation).toBe('gelu_tanh');
+    expect(presetConfig('deit_base_distilled_patch16_384')).toMatchObject({ distilled: true, imageSize: [384, 384], numClasses: 1000 });
   });
 });

@@ -35,8 +35,9 @@ export function inferConfig(tensors: RawTensors, options: InferConfigOptions = {
   const head = tensors.get('head.weight');
   const numClasses = head?.shape.length === 2 ? head.shape[0]! : 0;
   const classToken = tensors.has('cls_token');
+  const distilled = tensors.has('dist_token');
   const numRegisterTokens = tensors.get('reg_token')?.shape[1] ?? 0;
-  const prefix = (classToken ? 1 : 0) + numRegisterTokens;
+  const prefix = (classToken ? 1 : 0) + (distilled ? 1 : 0) + numRegisterTokens;
   const pos = tensors.get('pos_embed');
   let imageSize: [number, number];
   let noEmbedClass = false;
@@ -74,10 +75,18 @@ export function inferConfig(tensors: RawTensors, options: InferConfigOptions = {
     numClasses,
     qkvBias: tensors.has('blocks.0.attn.qkv.bias'),
     classToken,
+    distilled,
     numRegisterTokens,
     noEmbedClass,
+    preNorm: tensors.has('norm_pre.weight'),
+    patchEmbedBias: tensors.has('patch_embed.proj.bias'),
+    qkNorm: tensors.has('blocks.0.attn.q_norm.weight'),
+    // The init value is not in the weights (and does not matter once they are loaded); 1e-5 as DINOv2.
+    layerScaleInit: tensors.has('blocks.0.ls1.gamma') ? 1e-5 : null,
     // timm's average-pooling models carry fc_norm (applied after pooling) instead of norm.
-    pooling: classToken && !tensors.has('fc_norm.weight') ? 'token' : 'mean',
+    pooling: tensors.has('attn_pool.latent') ? 'map' : classToken && !tensors.has('fc_norm.weight') ? 'token' : 'mean',
+    fcNorm: tensors.has('fc_norm.weight'),
+    finalNorm: tensors.has('norm.weight') || tensors.has('fc_norm.weight'),
     ...(options.layerNormEps !== undefined ? { layerNormEps: options.layerNormEps } : {}),
   });
 }

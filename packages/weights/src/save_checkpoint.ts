@@ -30,12 +30,16 @@ export interface SaveResult {
 
 /**
  * Writes timm-named tensors (typed arrays or a tfjs StateDict) in a
- * convention: safetensors, or .npz for `jax`. For `hf` / `hf-model` a
+ * convention: safetensors, or .npz for `jax`. For the Hugging Face conventions (`hf*`) a
  * config.json is written beside the weights. Every file is written
  * atomically (temporary file + rename). Node only.
  */
 export async function saveCheckpoint(tensors: RawTensors | ReadonlyMap<string, tf.Tensor>, path: string, options: SaveOptions): Promise<SaveResult> {
   const convention = options.convention ?? 'timm';
+  // Hugging Face conventions: the config first, so that what the class cannot express fails before any work.
+  const hfConfig = convention.startsWith('hf')
+    ? configToHF(convention === 'hf-model' ? { ...options.config, numClasses: 0, labels: undefined } : options.config, convention)
+    : undefined;
   const raw = isStateDict(tensors) ? await fromStateDict(tensors) : tensors;
   const { tensors: converted, dropped } = convertFromTimm(raw, convention, { numHeads: options.config.numHeads });
   const files = [path];
@@ -46,9 +50,8 @@ export async function saveCheckpoint(tensors: RawTensors | ReadonlyMap<string, t
     const parts = safetensorsParts(converted, { metadata: { format: 'pt', ...options.metadata }, ...(options.dtype ? { dtype: options.dtype } : {}) });
     await writeFileAtomic(path, [parts.header, ...parts.chunks]);
   }
-  if (convention === 'hf' || convention === 'hf-model') {
+  if (hfConfig) {
     const { path: p } = await nodeModules();
-    const hfConfig = configToHF(convention === 'hf-model' ? { ...options.config, numClasses: 0, labels: undefined } : options.config);
     const configPath = p.join(p.dirname(path), 'config.json');
     await writeFileAtomic(configPath, new TextEncoder().encode(`${JSON.stringify(hfConfig, null, 2)}\n`));
     files.push(configPath);

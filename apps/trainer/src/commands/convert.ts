@@ -29,7 +29,7 @@ every tensor against the architecture on the way. Files are written atomically.
 <input>                 .safetensors, .npz, model.safetensors.index.json, a checkpoint directory,
                         an http(s) URL, or hf://org/repo[@revision][/file]
   --to NAME             ${TARGETS.join(' | ')}
-  --out FILE            output: .safetensors (.npz for jax); hf and hf-model also write config.json beside it
+  --out FILE            output: .safetensors (.npz for jax); the hf* conventions also write config.json beside it
   --config FILE|PRESET  config.json (Hugging Face, timm or vitkit) or a preset name (${presetNames()[0]}, ...)
   --num-heads N         attention heads, when neither the weights nor a config record them
   --dtype TYPE          float storage of the output: F32 | F16 | BF16 (default F32)

@@ -32,7 +32,7 @@ const fill = (p: string, i: string | undefined): string => (i === undefined ? p 
  */
 export function convertToTimm(tensors: RawTensors, convention: Convention): ConversionResult {
   if (convention === 'timm') return { tensors: new Map(tensors), dropped: [] };
-  const { rules, dropOnRead } = RULES[convention];
+  const { rules, dropOnRead, dropOnReadPrefixes = [], afterRead } = RULES[convention];
   const out: RawTensors = new Map();
   const used = new Set<string>();
   for (const rule of rules) {
@@ -52,9 +52,10 @@ export function convertToTimm(tensors: RawTensors, convention: Convention): Conv
   const dropped: string[] = [];
   for (const [key, t] of tensors) {
     if (used.has(key)) continue;
-    if (dropOnRead.includes(key)) dropped.push(key);
+    if (dropOnRead.includes(key) || dropOnReadPrefixes.some((p) => key.startsWith(p))) dropped.push(key);
     else if (!out.has(key)) out.set(key, t);
   }
+  afterRead?.(out);
   return { tensors: out, dropped };
 }
 
@@ -65,7 +66,11 @@ export function convertToTimm(tensors: RawTensors, convention: Convention): Conv
  */
 export function convertFromTimm(tensors: RawTensors, convention: Convention, ctx: ConversionContext = {}): ConversionResult {
   if (convention === 'timm') return { tensors: new Map(tensors), dropped: [] };
-  const { rules, dropOnWrite } = RULES[convention];
+  const { rules, dropOnWrite, beforeWrite } = RULES[convention];
+  if (beforeWrite) {
+    tensors = new Map(tensors);
+    beforeWrite(tensors);
+  }
   const writable = rules.filter((r) => !r.readOnly);
   const out: RawTensors = new Map();
   const dropped: string[] = [];

@@ -1,5 +1,6 @@
+import { ConfigError } from '@vitkit/core';
 import { WeightsFormatError } from '../errors.js';
-import { concatRows, reshapeRaw, splitRows, transposeRaw, type RawTensor } from '../raw_tensor.js';
+import { concatRows, reshapeRaw, splitRows, transposeRaw, type RawTensor, type RawTensors } from '../raw_tensor.js';
 import type { Convention } from './convention.js';
 
 /**
@@ -32,6 +33,12 @@ export interface ConventionRules {
   dropOnRead: string[];
   /** timm tensors the convention has no place for and drops when writing (ViTModel has no classifier). */
   dropOnWrite: string[];
+  /** Name prefixes of foreign tensors dropped when reading (a full CLIP / SigLIP checkpoint's text tower). */
+  dropOnReadPrefixes?: string[];
+  /** Adjusts the timm-named tensors after renaming on read, where values differ and not only names. */
+  afterRead?: (timm: RawTensors) => void;
+  /** The inverse of afterRead, on a copy of the timm tensors before renaming on write; throws what cannot be written. */
+  beforeWrite?: (timm: RawTensors) => void;
 }
 
 const W = ['weight', 'bias'] as const;
@@ -118,28 +125,196 @@ const jaxOutKernel: Transform = {
   },
 };
 
-function hfRules(prefix: string, withClassifier: boolean): ConventionRules {
-  const layer = `${prefix}encoder.layer.{i}`;
+/** Leading size-1 axes: HF keeps CLIP's class embedding as [D] and position embeddings as [N, D]. */
+function leadingOnes(n: number): Transform {
+  return {
+    toTimm: ([t], name) => reshapeRaw(t!, [...Array<number>(n).fill(1), ...t!.shape], name),
+    fromTimm: (t, name) => {
+      if (t.shape.length < n || t.shape.slice(0, n).some((s) => s !== 1)) throw new WeightsFormatError(`${name} should start with ${n} axes of size 1, got [${t.shape.join(', ')}]`);
+      return [reshapeRaw(t, t.shape.slice(n), name)];
+    },
+  };
+}
+
+/** Query/key/value rules of the transformers ViT-style attention (ViT, DeiT, DINOv2). */
+function vitAttention(layer: string): Rule[] {
   const attn = `${layer}.attention.attention`;
-  const rules: Rule[] = [
+  return [
+    ...W.map((w) => ({ timm: `blocks.{i}.attn.qkv.${w}`, foreign: ['query', 'key', 'value'].map((q) => `${attn}.${q}.${w}`), transform: fuseQkv })),
+    ...pair('blocks.{i}.attn.proj', `${layer}.attention.output.dense`),
+  ];
+}
+
+/** transformers ViTModel / DeiTModel layout under a prefix: embeddings, encoder.layer.{i}, layernorm. */
+function vitLayout(prefix: string): Rule[] {
+  const layer = `${prefix}encoder.layer.{i}`;
+  return [
     { timm: 'cls_token', foreign: [`${prefix}embeddings.cls_token`] },
     { timm: 'pos_embed', foreign: [`${prefix}embeddings.position_embeddings`] },
     ...pair('patch_embed.proj', `${prefix}embeddings.patch_embeddings.projection`),
     ...pair('blocks.{i}.norm1', `${layer}.layernorm_before`),
-    ...W.map((w) => ({ timm: `blocks.{i}.attn.qkv.${w}`, foreign: ['query', 'key', 'value'].map((q) => `${attn}.${q}.${w}`), transform: fuseQkv })),
-    ...pair('blocks.{i}.attn.proj', `${layer}.attention.output.dense`),
+    ...vitAttention(layer),
     ...pair('blocks.{i}.norm2', `${layer}.layernorm_after`),
     ...pair('blocks.{i}.mlp.fc1', `${layer}.intermediate.dense`),
     ...pair('blocks.{i}.mlp.fc2', `${layer}.output.dense`),
     ...pair('norm', `${prefix}layernorm`),
-    ...(withClassifier ? pair('head', 'classifier') : []),
   ];
+}
+
+function hfRules(prefix: string, withClassifier: boolean): ConventionRules {
   return {
-    rules,
+    rules: [...vitLayout(prefix), ...(withClassifier ? pair('head', 'classifier') : [])],
     dropOnRead: [`${prefix}pooler.dense.weight`, `${prefix}pooler.dense.bias`, `${prefix}embeddings.mask_token`],
     dropOnWrite: withClassifier ? [] : ['head.weight', 'head.bias'],
   };
 }
+
+/** DeiTForImageClassificationWithTeacher: distillation token, two classifiers. */
+const HF_DEIT: ConventionRules = {
+  rules: [
+    ...vitLayout('deit.'),
+    { timm: 'dist_token', foreign: ['deit.embeddings.distillation_token'] },
+    ...pair('head', 'cls_classifier'),
+    ...pair('head_dist', 'distillation_classifier'),
+  ],
+  dropOnRead: ['deit.pooler.dense.weight', 'deit.pooler.dense.bias', 'deit.embeddings.mask_token'],
+  dropOnWrite: [],
+};
+
+/** Dinov2Model / Dinov2WithRegistersModel (no prefix; norm1/norm2, LayerScale lambda1, mlp.fc1/fc2). */
+function hfDinov2(registers: boolean): ConventionRules {
+  const layer = 'encoder.layer.{i}';
+  return {
+    rules: [
+      { timm: 'cls_token', foreign: ['embeddings.cls_token'] },
+      { timm: 'pos_embed', foreign: ['embeddings.position_embeddings'] },
+      ...(registers ? [{ timm: 'reg_token', foreign: ['embeddings.register_tokens'] }] : []),
+      ...pair('patch_embed.proj', 'embeddings.patch_embeddings.projection'),
+      ...pair('blocks.{i}.norm1', `${layer}.norm1`),
+      ...vitAttention(layer),
+      { timm: 'blocks.{i}.ls1.gamma', foreign: [`${layer}.layer_scale1.lambda1`] },
+      ...pair('blocks.{i}.norm2', `${layer}.norm2`),
+      ...pair('blocks.{i}.mlp.fc1', `${layer}.mlp.fc1`),
+      ...pair('blocks.{i}.mlp.fc2', `${layer}.mlp.fc2`),
+      { timm: 'blocks.{i}.ls2.gamma', foreign: [`${layer}.layer_scale2.lambda1`] },
+      ...pair('norm', 'layernorm'),
+    ],
+    dropOnRead: ['embeddings.mask_token'],
+    dropOnWrite: [],
+    // HF (like the original DINOv2) adds a class position embedding to the class token and puts the
+    // registers after it without one; timm's reg4 models fold it into cls_token (no_embed_class).
+    ...(registers ? { afterRead: foldClassPosition, beforeWrite: unfoldClassPosition } : {}),
+  };
+}
+
+function foldClassPosition(t: RawTensors): void {
+  const cls = t.get('cls_token');
+  const pos = t.get('pos_embed');
+  if (!cls || !pos || !(cls.data instanceof Float32Array) || !(pos.data instanceof Float32Array) || pos.shape.length !== 3) return;
+  const d = pos.shape[2]!;
+  if (cls.data.length !== d) return;
+  const first = pos.data.subarray(0, d);
+  // An all-zero class position (as written by unfoldClassPosition) leaves the class token's bits alone.
+  if (first.some((v) => v !== 0)) t.set('cls_token', { shape: cls.shape, data: cls.data.map((v, k) => v + first[k]!) });
+  t.set('pos_embed', { shape: [1, pos.shape[1]! - 1, d], data: pos.data.slice(d) });
+}
+
+function unfoldClassPosition(t: RawTensors): void {
+  const pos = t.get('pos_embed');
+  if (!pos || !(pos.data instanceof Float32Array) || pos.shape.length !== 3) return;
+  const d = pos.shape[2]!;
+  const data = new Float32Array(pos.data.length + d);
+  data.set(pos.data, d);
+  t.set('pos_embed', { shape: [1, pos.shape[1]! + 1, d], data });
+}
+
+/** CLIP / SigLIP vision tower (`vision_model.`): embeddings, encoder.layers.{i} with q/k/v/out_proj, post_layernorm. */
+function hfVisionTower(): Rule[] {
+  const layer = 'vision_model.encoder.layers.{i}';
+  return [
+    { timm: 'pos_embed', foreign: ['vision_model.embeddings.position_embedding.weight'], transform: leadingOnes(1) },
+    ...pair('blocks.{i}.norm1', `${layer}.layer_norm1`),
+    ...W.map((w) => ({ timm: `blocks.{i}.attn.qkv.${w}`, foreign: ['q_proj', 'k_proj', 'v_proj'].map((q) => `${layer}.self_attn.${q}.${w}`), transform: fuseQkv })),
+    ...pair('blocks.{i}.attn.proj', `${layer}.self_attn.out_proj`),
+    ...pair('blocks.{i}.norm2', `${layer}.layer_norm2`),
+    ...pair('blocks.{i}.mlp.fc1', `${layer}.mlp.fc1`),
+    ...pair('blocks.{i}.mlp.fc2', `${layer}.mlp.fc2`),
+    ...pair('norm', 'vision_model.post_layernorm'),
+  ];
+}
+
+/**
+ * CLIPVisionModel(WithProjection), or the vision half of a CLIPModel: class_embedding [D],
+ * pre_layrnorm (timm norm_pre), patch projection without bias; visual_projection (no bias)
+ * is timm's head with a zero bias, as timm converts OpenAI CLIP.
+ */
+const HF_CLIP: ConventionRules = {
+  rules: [
+    { timm: 'cls_token', foreign: ['vision_model.embeddings.class_embedding'], transform: leadingOnes(2) },
+    { timm: 'patch_embed.proj.weight', foreign: ['vision_model.embeddings.patch_embedding.weight'] },
+    ...pair('norm_pre', 'vision_model.pre_layrnorm'),
+    ...hfVisionTower(),
+    { timm: 'head.weight', foreign: ['visual_projection.weight'] },
+  ],
+  dropOnRead: ['vision_model.embeddings.position_ids'],
+  dropOnReadPrefixes: ['text_model.', 'text_projection.', 'logit_scale'],
+  dropOnWrite: [],
+  afterRead: (t) => {
+    const w = t.get('head.weight');
+    if (w && !t.has('head.bias') && w.shape.length === 2) t.set('head.bias', { shape: [w.shape[0]!], data: new Float32Array(w.shape[0]!) });
+  },
+  beforeWrite: (t) => {
+    const b = t.get('head.bias');
+    if (!b) return;
+    if (b.data.some((v) => v !== 0)) {
+      throw new ConfigError(
+        `Hugging Face CLIP has no classifier: its only head, visual_projection, has no bias, but head.bias [${b.shape.join(', ')}] is not zero`,
+        'save in the timm convention, or load with headMode "backbone" to write the vision tower alone',
+      );
+    }
+    t.delete('head.bias');
+  },
+};
+
+/** SiglipVisionModel, or the vision half of a SiglipModel: no class token, MAP head (probe, nn.MultiheadAttention). */
+const pool = 'vision_model.head';
+const HF_SIGLIP: ConventionRules = {
+  rules: [
+    ...pair('patch_embed.proj', 'vision_model.embeddings.patch_embedding'),
+    ...hfVisionTower(),
+    { timm: 'attn_pool.latent', foreign: [`${pool}.probe`] },
+    { timm: 'attn_pool.in_proj.weight', foreign: [`${pool}.attention.in_proj_weight`] },
+    { timm: 'attn_pool.in_proj.bias', foreign: [`${pool}.attention.in_proj_bias`] },
+    ...pair('attn_pool.proj', `${pool}.attention.out_proj`),
+    ...pair('attn_pool.norm', `${pool}.layernorm`),
+    ...pair('attn_pool.mlp.fc1', `${pool}.mlp.fc1`),
+    ...pair('attn_pool.mlp.fc2', `${pool}.mlp.fc2`),
+  ],
+  dropOnRead: ['vision_model.embeddings.position_ids'],
+  dropOnReadPrefixes: ['text_model.', 'logit_scale', 'logit_bias'],
+  dropOnWrite: [],
+  // nn.MultiheadAttention packs q|k|v rows in in_proj; timm's AttentionPoolLatent keeps q and kv apart.
+  afterRead: (t) => {
+    for (const w of W) {
+      const packed = t.get(`attn_pool.in_proj.${w}`);
+      if (!packed) continue;
+      const [q, k, v] = splitRows(packed, 3, `${pool}.attention.in_proj_${w}`);
+      t.delete(`attn_pool.in_proj.${w}`);
+      t.set(`attn_pool.q.${w}`, q!);
+      t.set(`attn_pool.kv.${w}`, concatRows([k!, v!], `attn_pool.kv.${w}`));
+    }
+  },
+  beforeWrite: (t) => {
+    for (const w of W) {
+      const q = t.get(`attn_pool.q.${w}`);
+      const kv = t.get(`attn_pool.kv.${w}`);
+      if (!q || !kv) continue;
+      t.delete(`attn_pool.q.${w}`);
+      t.delete(`attn_pool.kv.${w}`);
+      t.set(`attn_pool.in_proj.${w}`, concatRows([q, kv], `attn_pool.q/kv.${w}`));
+    }
+  },
+};
 
 const layerTv = 'encoder.layers.encoder_layer_{i}';
 const TORCHVISION: ConventionRules = {
@@ -196,6 +371,11 @@ const JAX: ConventionRules = {
 export const RULES: Record<Exclude<Convention, 'timm'>, ConventionRules> = {
   hf: hfRules('vit.', true),
   'hf-model': hfRules('', false),
+  'hf-dinov2': hfDinov2(false),
+  'hf-dinov2-reg': hfDinov2(true),
+  'hf-clip': HF_CLIP,
+  'hf-siglip': HF_SIGLIP,
+  'hf-deit': HF_DEIT,
   torchvision: TORCHVISION,
   jax: JAX,
 };
