@@ -85,7 +85,7 @@ describe('VisionTransformer state dict', () => {
       .map((n) => `blocks.${i}.${n}`);
 
   it('keeps the timm parameter order in namedParameters and stateDict (vit_tiny, token pooling)', () => {
-    const model = new VisionTransformer(presetConfig('vit_tiny_patch16_224', { depth: 2, imgSize: 32, numClasses: 10 }), { seed: 0 });
+    const model = new VisionTransformer(presetConfig('vit_tiny_patch16_224', { depth: 2, imageSize: 32, numClasses: 10 }), { seed: 0 });
     const expected = [
       'cls_token', 'pos_embed', 'patch_embed.proj.weight', 'patch_embed.proj.bias',
       ...block(0), ...block(1),
@@ -99,7 +99,7 @@ describe('VisionTransformer state dict', () => {
   });
 
   it('keeps the timm parameter order with registers, mean pooling and no classifier', () => {
-    const config = presetConfig('vit_tiny_patch16_224', { depth: 1, imgSize: 32, numClasses: 0, pooling: 'mean', numRegisterTokens: 2 });
+    const config = presetConfig('vit_tiny_patch16_224', { depth: 1, imageSize: 32, numClasses: 0, pooling: 'mean', numRegisterTokens: 2 });
     const model = new VisionTransformer(config, { seed: 0 });
     const expected = ['cls_token', 'reg_token', 'pos_embed', 'patch_embed.proj.weight', 'patch_embed.proj.bias', ...block(0), 'fc_norm.weight', 'fc_norm.bias'];
     expect([...model.namedParameters().keys()]).toEqual(expected);
@@ -107,5 +107,18 @@ describe('VisionTransformer state dict', () => {
     expect([...sd.keys()]).toEqual(expected);
     tf.dispose([...sd.values()]);
     model.dispose();
+  });
+
+  it('registers input layer, encoder and head plainly: train/eval and dispose reach all three', () => {
+    const model = new VisionTransformer(microConfig(), { seed: 0 });
+    const parts = [model.inputLayer, model.encoder, model.head, model.head.norm!, model.head.head!];
+    model.train();
+    for (const p of parts) expect(p.training).toBe(true);
+    model.eval();
+    for (const p of parts) expect(p.training).toBe(false);
+    const vars = [...model.variables().values()];
+    model.dispose();
+    for (const p of parts) expect(p.isDisposed).toBe(true);
+    expect(vars.every((v) => v.isDisposed)).toBe(true);
   });
 });
