@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { presetConfig, setupBackend, StateDictError } from '@vitkit/core';
+import { presetConfig, setupBackend, StateDictError, type ViTConfigInput } from '@vitkit/core';
 import { VisionTransformer, createViT } from '../src/index.js';
 import { loadTimmState, microConfig } from './helpers/fixtures.js';
 
@@ -84,30 +84,28 @@ describe('VisionTransformer state dict', () => {
       .concat(['mlp.fc1.weight', 'mlp.fc1.bias', 'mlp.fc2.weight', 'mlp.fc2.bias'])
       .map((n) => `blocks.${i}.${n}`);
 
-  it('keeps the timm parameter order in namedParameters and stateDict (vit_tiny, token pooling)', () => {
-    const model = new VisionTransformer(presetConfig('vit_tiny_patch16_224', { depth: 2, imageSize: 32, numClasses: 10 }), { seed: 0 });
-    const expected = [
-      'cls_token', 'pos_embed', 'patch_embed.proj.weight', 'patch_embed.proj.bias',
-      ...block(0), ...block(1),
-      'norm.weight', 'norm.bias', 'head.weight', 'head.bias',
-    ];
-    expect([...model.namedParameters().keys()]).toEqual(expected);
-    const sd = model.stateDict();
-    expect([...sd.keys()]).toEqual(expected);
-    tf.dispose([...sd.values()]);
-    model.dispose();
-  });
-
-  it('keeps the timm parameter order with registers, mean pooling and no classifier', () => {
-    const config = presetConfig('vit_tiny_patch16_224', { depth: 1, imageSize: 32, numClasses: 0, pooling: 'mean', numRegisterTokens: 2 });
-    const model = new VisionTransformer(config, { seed: 0 });
-    const expected = ['cls_token', 'reg_token', 'pos_embed', 'patch_embed.proj.weight', 'patch_embed.proj.bias', ...block(0), 'fc_norm.weight', 'fc_norm.bias'];
-    expect([...model.namedParameters().keys()]).toEqual(expected);
-    const sd = model.stateDict();
-    expect([...sd.keys()]).toEqual(expected);
-    tf.dispose([...sd.values()]);
-    model.dispose();
-  });
+  const orders: [string, ViTConfigInput, string[]][] = [
+    [
+      'vit_tiny, token pooling',
+      { depth: 2, imageSize: 32, numClasses: 10 },
+      ['cls_token', 'pos_embed', 'patch_embed.proj.weight', 'patch_embed.proj.bias', ...block(0), ...block(1), 'norm.weight', 'norm.bias', 'head.weight', 'head.bias'],
+    ],
+    [
+      'vit_tiny with registers, mean pooling and no classifier',
+      { depth: 1, imageSize: 32, numClasses: 0, pooling: 'mean', numRegisterTokens: 2 },
+      ['cls_token', 'reg_token', 'pos_embed', 'patch_embed.proj.weight', 'patch_embed.proj.bias', ...block(0), 'fc_norm.weight', 'fc_norm.bias'],
+    ],
+  ];
+  for (const [what, overrides, expected] of orders) {
+    it(`keeps the timm parameter order in namedParameters and stateDict (${what})`, () => {
+      const model = new VisionTransformer(presetConfig('vit_tiny_patch16_224', overrides), { seed: 0 });
+      expect([...model.namedParameters().keys()]).toEqual(expected);
+      const sd = model.stateDict();
+      expect([...sd.keys()]).toEqual(expected);
+      tf.dispose([...sd.values()]);
+      model.dispose();
+    });
+  }
 
   it('registers input layer, encoder and head plainly: train/eval and dispose reach all three', () => {
     const model = new VisionTransformer(microConfig(), { seed: 0 });
