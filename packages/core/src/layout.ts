@@ -46,17 +46,3 @@ export function fromTorchLayout(layout: ParamLayout, t: tf.Tensor): tf.Tensor {
     }
   });
 }
-
-/** The PyTorch shape of a parameter given its internal shape. */
-export function torchShapeOf(layout: ParamLayout, internal: readonly number[], patch?: { size: number; channels: number }): number[] {
-  switch (layout) {
-    case 'plain':
-      return [...internal];
-    case 'linear':
-      return [internal[1]!, internal[0]!];
-    case 'patch': {
-      if (!patch) throw new Error('patch layout needs the patch size and channel count');
-      return [internal[1]!, patch.channels, patch.size, patch.size];
-    }
-  }
-}

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ShapeError, VitkitError } from './errors.js';
+import { VitkitError } from './errors.js';
 import { fromTorchLayout, toTorchLayout, type ParamLayout } from './layout.js';
 
 /** One learnable tensor of a module, with how PyTorch stores it. */
@@ -32,14 +32,31 @@ export class StateDictError extends VitkitError {
   }
 }
 
+/** Thrown when a module would hold two parameters (or two children) under the same name. */
+export class DuplicateNameError extends VitkitError {
+  constructor(reason: string, hint?: string) {
+    super('E_DUPLICATE_NAME', reason, hint);
+  }
+}
+
+/** A registered child and the prefix its parameter names get ('' for none). */
+interface Child {
+  prefix: string;
+  module: Module;
+}
+
 /**
  * The contract every vitkit module implements. Parameters are named as timm
  * names them (`blocks.3.attn.qkv.weight`), relative to the module. Modules
  * start in eval mode; `train()` switches dropout and stochastic depth on.
+ *
+ * Children are kept in registration order; several may sit at the root ('' prefix), as long as
+ * no two parameters end up with the same full name. Parameter order is own parameters first,
+ * then each child's in registration order.
  */
 export abstract class Module {
   private readonly ownParams = new Map<string, Parameter>();
-  private readonly children = new Map<string, Module>();
+  private readonly children: Child[] = [];
   private trainingMode = false;
   private disposed = false;
 
@@ -50,7 +67,7 @@ export abstract class Module {
   /** Switches this module and its children to training (true) or eval (false) mode. */
   train(mode = true): this {
     this.trainingMode = mode;
-    for (const child of this.children.values()) child.train(mode);
+    for (const { module } of this.children) module.train(mode);
     return this;
   }
 
@@ -67,7 +84,7 @@ export abstract class Module {
     value: tf.Tensor,
     options: { layout?: ParamLayout; torchShape?: number[]; decay?: boolean } = {},
   ): tf.Variable {
-    if (this.ownParams.has(name)) throw new Error(`parameter ${name} registered twice`);
+    this.assertNewNames([name], `parameter ${name}`);
     const variable = tf.variable(value, true, undefined, 'float32');
     value.dispose();
     const layout = options.layout ?? 'plain';
@@ -77,20 +94,48 @@ export abstract class Module {
     return variable;
   }
 
-  /** Registers a child; its parameters appear under `prefix.` (or at the top when prefix is ''). */
+  /**
+   * Registers a child; its parameters appear under `prefix.` (or at the top when prefix is '').
+   * Several children may share the '' prefix; a named prefix is used once. Throws a
+   * DuplicateNameError when one of the child's parameter names is already taken.
+   */
   protected addModule<M extends Module>(prefix: string, child: M): M {
-    if (this.children.has(prefix)) throw new Error(`child module ${prefix} registered twice`);
-    this.children.set(prefix, child);
+    if (prefix !== '' && this.children.some((c) => c.prefix === prefix)) {
+      throw new DuplicateNameError(`child module ${prefix} registered twice`, 'give each child its own prefix');
+    }
+    if (this.children.some((c) => c.module === child)) {
+      throw new DuplicateNameError(`module registered twice as a child (prefix '${prefix}')`, 'register each child module once');
+    }
+    this.assertNewNames(
+      [...child.namedParameters().keys()].map((name) => qualify(prefix, name)),
+      prefix ? `child module ${prefix}` : 'root-level child module',
+    );
+    this.children.push({ prefix, module: child });
     child.train(this.trainingMode);
     return child;
   }
 
-  /** All parameters of this module and its children, by canonical name, in registration order. */
+  /** Throws a DuplicateNameError when any of `names` is already a full parameter name here. */
+  private assertNewNames(names: readonly string[], what: string): void {
+    const taken = this.namedParameters();
+    const clash = names.find((n) => taken.has(n));
+    if (clash !== undefined) {
+      throw new DuplicateNameError(`cannot add ${what}: a parameter named ${clash} is already registered`, 'give each parameter and child a distinct name');
+    }
+  }
+
+  /**
+   * All parameters of this module and its children, by canonical name, in registration order
+   * (own parameters, then each child's). Throws a DuplicateNameError if two share a name.
+   */
   namedParameters(): Map<string, Parameter> {
-    const out = new Map<string, Parameter>();
-    for (const [name, p] of this.ownParams) out.set(name, p);
-    for (const [prefix, child] of this.children) {
-      for (const [name, p] of child.namedParameters()) out.set(prefix ? `${prefix}.${name}` : name, p);
+    const out = new Map<string, Parameter>(this.ownParams);
+    for (const { prefix, module } of this.children) {
+      for (const [name, p] of module.namedParameters()) {
+        const full = qualify(prefix, name);
+        if (out.has(full)) throw new DuplicateNameError(`two parameters are named ${full}`, 'give each parameter and child a distinct name');
+        out.set(full, p);
+      }
     }
     return out;
   }
@@ -157,12 +202,16 @@ export abstract class Module {
     if (this.disposed) return;
     this.disposed = true;
     for (const p of this.ownParams.values()) p.variable.dispose();
-    for (const child of this.children.values()) child.dispose();
+    for (const { module } of this.children) module.dispose();
   }
 
   get isDisposed(): boolean {
     return this.disposed;
   }
+}
+
+function qualify(prefix: string, name: string): string {
+  return prefix ? `${prefix}.${name}` : name;
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
@@ -171,11 +220,4 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 
 function preview(keys: string[]): string {
   return keys.length <= 6 ? keys.join(', ') : `${keys.slice(0, 6).join(', ')}, ...`;
-}
-
-/** Throws a ShapeError unless `t` has the given rank. */
-export function assertRank(t: tf.Tensor, rank: number, what: string, layout: string): void {
-  if (t.rank !== rank) {
-    throw new ShapeError(`${what} must have rank ${rank} (${layout}), got shape [${t.shape.join(', ')}]`);
-  }
 }

@@ -9,6 +9,11 @@ export class Rng {
     this.state = seed >>> 0;
   }
 
+  /** A generator seeded with `seed`, or with a random seed when `seed` is undefined. */
+  static fromSeed(seed?: number): Rng {
+    return new Rng(seed ?? Math.floor(Math.random() * 2 ** 32));
+  }
+
   /** Uniform in [0, 1). */
   next(): number {
     let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LayerNorm, Linear, Module, setupBackend, StateDictError } from '../src/index.js';
+import { DuplicateNameError, LayerNorm, Linear, Module, setupBackend, StateDictError, VitkitError } from '../src/index.js';
 
 class Tiny extends Module {
   readonly fc: Linear;
@@ -12,6 +12,37 @@ class Tiny extends Module {
   }
   forward(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => this.norm.forward(this.fc.forward(x)));
+  }
+}
+
+/** A module with one own parameter at its root, like an input layer's tokens. */
+class Token extends Module {
+  constructor(name = 'token') {
+    super();
+    this.addParameter(name, tf.zeros([1, 2]));
+  }
+}
+
+/** Two root-level children and one prefixed child between them, the way a ViT registers its parts. */
+class TwoRoots extends Module {
+  readonly first: Tiny;
+  readonly middle: Token;
+  readonly last: Token;
+  constructor() {
+    super();
+    this.first = this.addModule('', new Tiny());
+    this.middle = this.addModule('blocks', new Token());
+    this.last = this.addModule('', new Token('cls_token'));
+  }
+}
+
+/** Registers whatever it is told to, for the duplicate-name tests. */
+class Open extends Module {
+  add<M extends Module>(prefix: string, child: M): M {
+    return this.addModule(prefix, child);
+  }
+  param(name: string): void {
+    this.addParameter(name, tf.zeros([1]));
   }
 }
 
@@ -88,6 +119,90 @@ describe('Module', () => {
     expect(m.fc.training).toBe(true);
     m.eval();
     expect(m.norm.training).toBe(false);
+    m.dispose();
+  });
+
+  it('takes several root-level children and keeps parameter order: own, then children in registration order', () => {
+    const m = new TwoRoots();
+    expect([...m.namedParameters().keys()]).toEqual(['fc.weight', 'fc.bias', 'norm.weight', 'norm.bias', 'blocks.token', 'cls_token']);
+    const sd = m.stateDict();
+    expect([...sd.keys()]).toEqual([...m.namedParameters().keys()]);
+    tf.dispose([...sd.values()]);
+    const own = new Open();
+    own.add('', new Token('a'));
+    own.param('b');
+    expect([...own.namedParameters().keys()]).toEqual(['b', 'a']);
+    own.dispose();
+    m.dispose();
+  });
+
+  it('train()/eval() and dispose() reach every child, root-level ones included', () => {
+    const m = new TwoRoots();
+    const all = [m.first, m.first.fc, m.first.norm, m.middle, m.last];
+    m.train();
+    for (const c of all) expect(c.training).toBe(true);
+    m.eval();
+    for (const c of all) expect(c.training).toBe(false);
+    m.train(true);
+    const vars = [...m.variables().values()];
+    const before = tf.memory().numTensors;
+    m.dispose();
+    for (const c of [m, ...all]) expect(c.isDisposed).toBe(true);
+    expect(vars.every((v) => v.isDisposed)).toBe(true);
+    expect(tf.memory().numTensors).toBe(before - vars.length);
+  });
+
+  it('a child registered later takes on the parent mode', () => {
+    const m = new Open();
+    m.train();
+    const child = m.add('', new Tiny());
+    expect(child.fc.training).toBe(true);
+    m.dispose();
+  });
+
+  it('refuses a parameter name that is already taken, naming it', () => {
+    const m = new Open();
+    m.add('', new Tiny());
+    const clash = new Token('fc.weight');
+    expect(() => m.add('', clash)).toThrow(DuplicateNameError);
+    expect(() => m.add('', clash)).toThrow(/fc\.weight/);
+    expect(() => m.param('norm.bias')).toThrow(DuplicateNameError);
+    expect(() => m.param('norm.bias')).toThrow(/norm\.bias/);
+    const prefixed = new Open();
+    prefixed.add('fc', new Token('weight'));
+    expect(() => prefixed.param('fc.weight')).toThrow(/fc\.weight/);
+    expect(() => prefixed.add('', new Token('fc.weight'))).toThrow(DuplicateNameError);
+    // Nothing was registered by the refused calls.
+    expect([...m.namedParameters().keys()]).toEqual(['fc.weight', 'fc.bias', 'norm.weight', 'norm.bias']);
+    let error: unknown;
+    try {
+      m.param('fc.bias');
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(VitkitError);
+    expect((error as VitkitError).code).toBe('E_DUPLICATE_NAME');
+    clash.dispose();
+    m.dispose();
+    prefixed.dispose();
+  });
+
+  it('refuses a named prefix or a child module registered twice', () => {
+    const m = new Open();
+    m.add('a', new Token());
+    expect(() => m.add('a', new Token('other'))).toThrow(DuplicateNameError);
+    const child = m.add('', new Token('x'));
+    expect(() => m.add('b', child)).toThrow(DuplicateNameError);
+    m.dispose();
+  });
+
+  it('namedParameters throws when a child gains a clashing name after registration', () => {
+    const m = new Open();
+    const child = m.add('', new Open());
+    m.param('late');
+    child.param('late');
+    expect(() => m.namedParameters()).toThrow(DuplicateNameError);
+    expect(() => m.namedParameters()).toThrow(/late/);
     m.dispose();
   });
 });

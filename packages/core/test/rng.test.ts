@@ -2,6 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { Rng } from '../src/index.js';
 
 describe('Rng', () => {
+  it('fromSeed seeds like the constructor, and picks a random seed when none is given', () => {
+    expect(Rng.fromSeed(42).getState()).toBe(new Rng(42).getState());
+    expect(Rng.fromSeed(7).next()).toBe(new Rng(7).next());
+    const states = new Set(Array.from({ length: 8 }, () => Rng.fromSeed().getState()));
+    expect(states.size).toBeGreaterThan(1);
+    for (const s of states) expect(Number.isInteger(s) && s >= 0 && s < 2 ** 32).toBe(true);
+  });
+
   it('is deterministic, resumable and roughly uniform', () => {
     const a = new Rng(42);
     const b = new Rng(42);

@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { LayerNorm, Module, dropPath, type Rng } from '@vitkit/core';
+import { LayerNorm, Module, Rng, dropPath } from '@vitkit/core';
 import { Attention, type AttentionOutput } from './attention.js';
-import { initRng } from './init.js';
 import { Mlp } from './mlp.js';
 import type { AttentionStrategy } from './scaled_dot_product.js';
 
@@ -40,7 +39,7 @@ export class Block extends Module {
   constructor(config: BlockConfig, options: { seed?: number } = {}) {
     super();
     const eps = config.layerNormEps ?? 1e-6;
-    const rng = initRng(options.seed);
+    const rng = Rng.fromSeed(options.seed);
     this.dropPath = config.dropPath ?? 0;
     this.norm1 = this.addModule('norm1', new LayerNorm(config.dim, eps));
     this.attn = this.addModule(
@@ -55,7 +54,7 @@ export class Block extends Module {
     );
     this.norm2 = this.addModule('norm2', new LayerNorm(config.dim, eps));
     this.mlp = this.addModule('mlp', new Mlp(config.dim, config.mlpDim, { drop: config.drop ?? 0, seed: rng.seed() }));
-    this.rng = initRng(rng.seed());
+    this.rng = new Rng(rng.seed());
   }
 
   /** Tokens [B, T, D] → [B, T, D], plus this block's attention probabilities when asked for. */

@@ -3,7 +3,8 @@ import { Rng } from '@vitkit/core';
 /**
  * One Rng per module seeds every random initial value and serves as the
  * default dropout randomness, so a given seed always builds the same module.
+ * The same as Rng.fromSeed; attention.ts still calls it under this name.
  */
 export function initRng(seed: number | undefined): Rng {
-  return new Rng(seed ?? Math.floor(Math.random() * 2 ** 32));
+  return Rng.fromSeed(seed);
 }

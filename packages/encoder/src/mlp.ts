@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Linear, Module, dropout, gelu, type Rng } from '@vitkit/core';
-import { initRng } from './init.js';
+import { Linear, Module, Rng, dropout, gelu } from '@vitkit/core';
 
 export interface MlpOptions {
   /** Dropout after the activation and after fc2 (training mode only). */
@@ -21,10 +20,10 @@ export class Mlp extends Module {
   constructor(inFeatures: number, hiddenFeatures: number, options: MlpOptions = {}) {
     super();
     this.drop = options.drop ?? 0;
-    const rng = initRng(options.seed);
+    const rng = Rng.fromSeed(options.seed);
     this.fc1 = this.addModule('fc1', new Linear(inFeatures, hiddenFeatures, { seed: rng.seed() }));
     this.fc2 = this.addModule('fc2', new Linear(hiddenFeatures, inFeatures, { seed: rng.seed() }));
-    this.rng = initRng(rng.seed());
+    this.rng = new Rng(rng.seed());
   }
 
   /** [..., D] → [..., D]; the Linear layers flatten to 2-D internally. */

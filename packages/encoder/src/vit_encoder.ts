@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Module, ShapeError, type Rng, type ViTConfig } from '@vitkit/core';
+import { Module, Rng, ShapeError, type ViTConfig } from '@vitkit/core';
 import { Block } from './block.js';
-import { initRng } from './init.js';
 import type { AttentionStrategy } from './scaled_dot_product.js';
 
 /** The parts of ViTConfig the encoder reads. */
@@ -53,7 +52,7 @@ export class ViTEncoder extends Module {
   constructor(config: EncoderConfig, options: EncoderOptions = {}) {
     super();
     this.config = { ...config };
-    const rng = initRng(options.seed);
+    const rng = Rng.fromSeed(options.seed);
     const rates = dropPathRates(config.depth, config.dropPath);
     this.blocks = rates.map((rate, i) =>
       this.addModule(
@@ -74,7 +73,7 @@ export class ViTEncoder extends Module {
         ),
       ),
     );
-    this.rng = initRng(rng.seed());
+    this.rng = new Rng(rng.seed());
   }
 
   /** How every Attention multiplies QK^T and AV (see AttentionStrategy). */

@@ -41,22 +41,9 @@ export class ViTHead extends Module {
     if (config.pooling === 'token') this.norm = this.addModule('norm', new LayerNorm(config.embedDim, eps));
     else this.fcNorm = this.addModule('fc_norm', new LayerNorm(config.embedDim, eps));
     if (config.numClasses > 0) {
-      const seed = new Rng(options.seed ?? Math.floor(Math.random() * 2 ** 32)).seed();
+      const seed = Rng.fromSeed(options.seed).seed();
       this.head = this.addModule('head', new Linear(config.embedDim, config.numClasses, { seed }));
     }
-  }
-
-  /**
-   * The modules the head is made of, under the names timm gives them at the
-   * model root (`norm` or `fc_norm`, and `head`). A model that already has
-   * another root-level child registers these instead of the head itself.
-   */
-  rootModules(): [string, Module][] {
-    const out: [string, Module][] = [];
-    if (this.norm) out.push(['norm', this.norm]);
-    if (this.fcNorm) out.push(['fc_norm', this.fcNorm]);
-    if (this.head) out.push(['head', this.head]);
-    return out;
   }
 
   get numPrefixTokens(): number {

@@ -1,13 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '@vitkit/core';
+import type { Rng } from '@vitkit/core';
 
-/**
- * Where random initial values come from. A module given a `seed` draws every
- * tfjs seed from one Rng, so the same seed always builds the same weights.
- */
-export function initRng(seed: number | undefined): Rng {
-  return new Rng(seed ?? Math.floor(Math.random() * 2 ** 32));
-}
+// Random initial values: a module given a `seed` draws every tfjs seed from one Rng
+// (Rng.fromSeed), so the same seed always builds the same weights.
 
 /** timm's trunc_normal_(std): normal with mean 0, cut at two standard deviations. */
 export function truncNormal(shape: number[], std: number, rng: Rng): tf.Tensor {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, Module, matMul2d } from '@vitkit/core';
+import { ConfigError, Module, Rng, matMul2d } from '@vitkit/core';
 import { assertImageBatch, resolveImageSpec, type ImageBatchSpec, type ImageSizeInput } from './image_batch.js';
-import { initRng, symmetricUniform } from './init.js';
+import { symmetricUniform } from './init.js';
 
 export interface PatchEmbeddingConfig extends ImageBatchSpec {
   embedDim: number;
@@ -39,7 +39,7 @@ export class PatchEmbedding extends Module {
     this.config = { ...resolveImageSpec(config), embedDim: config.embedDim };
     const { patchSize: p, inChannels: c, embedDim: d } = this.config;
     const fanIn = p * p * c;
-    const rng = initRng(options.seed);
+    const rng = Rng.fromSeed(options.seed);
     // PyTorch's default Conv2d init (kaiming_uniform with a = sqrt(5)), which timm keeps for the patch projection.
     const bound = 1 / Math.sqrt(fanIn);
     this.weight = this.addParameter('proj.weight', symmetricUniform([fanIn, d], bound, rng), {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Module, dropout, type Rng, type ViTConfig } from '@vitkit/core';
+import { Module, Rng, dropout, type ViTConfig } from '@vitkit/core';
 import { resolveImageSpec, type ImageSizeInput } from './image_batch.js';
-import { initRng, normal, truncNormal } from './init.js';
+import { normal, truncNormal } from './init.js';
 import { PatchEmbedding } from './patch_embedding.js';
 
 /** The parts of ViTConfig the input layer reads. */
@@ -47,7 +47,7 @@ export class ViTInputLayer extends Module {
     super();
     const config: InputLayerConfig = { ...configInput, imageSize: resolveImageSpec(configInput).imageSize };
     this.config = config;
-    const rng = initRng(options.seed);
+    const rng = Rng.fromSeed(options.seed);
     const d = config.embedDim;
     // Registration order follows timm's state_dict: cls_token, reg_token, pos_embed, patch_embed.*.
     // timm draws the tokens from normal(std 1e-6): tiny but not zero, so they are not all identical.
@@ -60,7 +60,7 @@ export class ViTInputLayer extends Module {
     const embedLen = config.noEmbedClass ? numPatches : numPatches + this.numPrefixTokens;
     this.posEmbed = this.addParameter('pos_embed', truncNormal([1, embedLen, d], 0.02, rng), { decay: false });
     this.patchEmbed = this.addModule('patch_embed', new PatchEmbedding(config, { seed: rng.seed() }));
-    this.rng = initRng(rng.seed());
+    this.rng = new Rng(rng.seed());
   }
 
   /** Class token plus register tokens. */

@@ -18,7 +18,6 @@ export {
   subset,
   classCounts,
   validateDataset,
-  datasetSize,
   inferNumClasses,
   type ImageDataset,
   type DatasetSplits,
@@ -53,7 +52,7 @@ export { DEFAULT_CROP_SCALE, defaultAugmentation, type Augmentation, type Defaul
 
 // Training.
 export type { TrainableModel } from './train/model.js';
-export { lossAndGradients, type LossAndGradients, type MicroBatch, type GradientOptions } from './train/gradients.js';
+export { lossAndGradients, type LossAndGradients, type MicroBatch, type GradientOptions } from './train/loss_and_gradients.js';
 export {
   Trainer,
   type TrainerOptions,

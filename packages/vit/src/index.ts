@@ -29,6 +29,7 @@ export {
   FormatError,
   BackendUnavailableError,
   StateDictError,
+  DuplicateNameError,
   isVitkitError,
   type ViTConfig,
   type ViTConfigInput,

@@ -32,26 +32,13 @@ export class VisionTransformer extends Module {
   constructor(config: ViTConfigInput | ViTConfig = {}, options: VisionTransformerOptions = {}) {
     super();
     this.config = resolveConfig(config);
-    const rng = new Rng(options.seed ?? Math.floor(Math.random() * 2 ** 32));
+    const rng = Rng.fromSeed(options.seed);
     // Names are timm's: the input layer sits at the root (cls_token, pos_embed, patch_embed.*), the
     // encoder is the `blocks` Sequential, and the head's parts are root-level `norm`/`fc_norm`/`head`.
-    // Module allows one root-level ('' prefix) child, so the head's parts are registered one by one.
     this.inputLayer = this.addModule('', new ViTInputLayer(this.config, { seed: rng.seed() }));
     this.encoder = this.addModule('blocks', new ViTEncoder(this.config, { seed: rng.seed(), strategy: options.attentionStrategy ?? 'auto' }));
-    this.head = new ViTHead(this.config, { seed: rng.seed() });
-    for (const [name, part] of this.head.rootModules()) this.addModule(name, part);
+    this.head = this.addModule('', new ViTHead(this.config, { seed: rng.seed() }));
     this.rng = new Rng(rng.seed());
-  }
-
-  override train(mode = true): this {
-    super.train(mode);
-    this.head.train(mode);
-    return this;
-  }
-
-  override dispose(): void {
-    super.dispose();
-    this.head.dispose();
   }
 
   /** Tokens per image seen by the encoder (prefix tokens + patches). */

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { setupBackend, StateDictError } from '@vitkit/core';
+import { presetConfig, setupBackend, StateDictError, type ViTConfigInput } from '@vitkit/core';
 import { VisionTransformer, createViT } from '../src/index.js';
 import { loadTimmState, microConfig } from './helpers/fixtures.js';
 
@@ -76,5 +76,47 @@ describe('VisionTransformer state dict', () => {
       expect(vc, name).not.toEqual(va);
     }
     [a, b, c].forEach((m) => m.dispose());
+  });
+
+  // Checkpoints, optimizer state and gradient lists depend on this order: timm's, input layer → blocks → head.
+  const block = (i: number): string[] =>
+    ['norm1.weight', 'norm1.bias', 'attn.qkv.weight', 'attn.qkv.bias', 'attn.proj.weight', 'attn.proj.bias', 'norm2.weight', 'norm2.bias']
+      .concat(['mlp.fc1.weight', 'mlp.fc1.bias', 'mlp.fc2.weight', 'mlp.fc2.bias'])
+      .map((n) => `blocks.${i}.${n}`);
+
+  const orders: [string, ViTConfigInput, string[]][] = [
+    [
+      'vit_tiny, token pooling',
+      { depth: 2, imageSize: 32, numClasses: 10 },
+      ['cls_token', 'pos_embed', 'patch_embed.proj.weight', 'patch_embed.proj.bias', ...block(0), ...block(1), 'norm.weight', 'norm.bias', 'head.weight', 'head.bias'],
+    ],
+    [
+      'vit_tiny with registers, mean pooling and no classifier',
+      { depth: 1, imageSize: 32, numClasses: 0, pooling: 'mean', numRegisterTokens: 2 },
+      ['cls_token', 'reg_token', 'pos_embed', 'patch_embed.proj.weight', 'patch_embed.proj.bias', ...block(0), 'fc_norm.weight', 'fc_norm.bias'],
+    ],
+  ];
+  for (const [what, overrides, expected] of orders) {
+    it(`keeps the timm parameter order in namedParameters and stateDict (${what})`, () => {
+      const model = new VisionTransformer(presetConfig('vit_tiny_patch16_224', overrides), { seed: 0 });
+      expect([...model.namedParameters().keys()]).toEqual(expected);
+      const sd = model.stateDict();
+      expect([...sd.keys()]).toEqual(expected);
+      tf.dispose([...sd.values()]);
+      model.dispose();
+    });
+  }
+
+  it('registers input layer, encoder and head plainly: train/eval and dispose reach all three', () => {
+    const model = new VisionTransformer(microConfig(), { seed: 0 });
+    const parts = [model.inputLayer, model.encoder, model.head, model.head.norm!, model.head.head!];
+    model.train();
+    for (const p of parts) expect(p.training).toBe(true);
+    model.eval();
+    for (const p of parts) expect(p.training).toBe(false);
+    const vars = [...model.variables().values()];
+    model.dispose();
+    for (const p of parts) expect(p.isDisposed).toBe(true);
+    expect(vars.every((v) => v.isDisposed)).toBe(true);
   });
 });

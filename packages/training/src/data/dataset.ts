@@ -29,10 +29,6 @@ export interface DatasetSplits {
   test?: ImageDataset;
 }
 
-export function datasetSize(d: ImageDataset): number {
-  return d.shape[0];
-}
-
 /** Checks that images, shape and labels agree and labels are in range. */
 export function validateDataset(d: ImageDataset): void {
   const [n, h, w, c] = d.shape;

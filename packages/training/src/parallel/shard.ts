@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '@vitkit/core';
-import { lossAndGradients, type MicroBatch } from '../train/gradients.js';
+import { lossAndGradients, type MicroBatch } from '../train/loss_and_gradients.js';
 import type { TrainableModel } from '../train/model.js';
 
 /**
@@ -45,7 +45,7 @@ export interface ShardWorkers {
 }
 
 /** Copies a tensor's values out (never a view of backend memory, so it can be transferred). */
-export function tensorValues(t: tf.Tensor): Float32Array {
+function tensorValues(t: tf.Tensor): Float32Array {
   return new Float32Array(t.dataSync());
 }
 
@@ -73,7 +73,7 @@ export function shardBatchOf(batch: MicroBatch): ShardBatch {
 }
 
 /** Arrays back to a micro-batch of tensors (the caller disposes them). */
-export function microBatchOf(batch: ShardBatch): MicroBatch {
+function microBatchOf(batch: ShardBatch): MicroBatch {
   const x = tf.tensor4d(batch.x, batch.shape, 'float32');
   const targets = batch.targets instanceof Int32Array ? tf.tensor(batch.targets, batch.targetShape, 'int32') : tf.tensor(batch.targets, batch.targetShape, 'float32');
   return { x, targets: targets as MicroBatch['targets'] };

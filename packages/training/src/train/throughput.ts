@@ -4,7 +4,7 @@ import { TrainingConfigError } from '../errors.js';
 import { AdamW } from '../optim/adamw.js';
 import { clipByGlobalNorm } from '../optim/clip.js';
 import { optimizedParameters } from '../optim/decay.js';
-import { lossAndGradients } from './gradients.js';
+import { lossAndGradients } from './loss_and_gradients.js';
 import type { TrainableModel } from './model.js';
 
 export interface ThroughputOptions {

@@ -11,7 +11,7 @@ import { clipByGlobalNorm, globalNorm } from '../optim/clip.js';
 import { validateEmaDecay, WeightEma } from '../optim/ema.js';
 import { optimizedParameters, type WeightDecayOn } from '../optim/decay.js';
 import { learningRateAt, validateSchedule, type ScheduleKind } from '../optim/schedule.js';
-import { lossAndGradients, type MicroBatch } from './gradients.js';
+import { lossAndGradients, type MicroBatch } from './loss_and_gradients.js';
 import { useBatchedAttention } from './attention.js';
 import { combineShardGradients } from '../parallel/combine.js';
 import { modelWeights, shardBatchOf, shardSizes, type ShardResult, type ShardWorkers } from '../parallel/shard.js';
