@@ -20,6 +20,30 @@ function mainHelp(): string {
   ].join('\n');
 }
 
+/** A negative number as a flag value (`-1`, `-0.5`, `-1e-3`): not a flag. */
+const NEGATIVE_NUMBER = /^-(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+/**
+ * Joins `--flag -1` into `--flag=-1` for flags that take a value, so that a
+ * negative number reaches the flag's own check (parseArgs calls it ambiguous).
+ */
+export function joinNegativeValues(args: string[], options: Command['options']): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--') return [...out, ...args.slice(i)];
+    const next = args[i + 1];
+    const name = a.startsWith('--') && !a.includes('=') ? a.slice(2) : undefined;
+    if (name !== undefined && options[name]?.type === 'string' && next !== undefined && NEGATIVE_NUMBER.test(next)) {
+      out.push(`${a}=${next}`);
+      i += 1;
+    } else {
+      out.push(a);
+    }
+  }
+  return out;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const verbose = argv.includes('--verbose');
   const args = argv.filter((a) => a !== '--verbose');
@@ -38,7 +62,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     let parsed;
     try {
-      parsed = parseArgs({ args: rest, options: command.options, allowPositionals: command.allowPositionals ?? false, strict: true });
+      parsed = parseArgs({ args: joinNegativeValues(rest, command.options), options: command.options, allowPositionals: command.allowPositionals ?? false, strict: true });
     } catch (e) {
       throw new UsageError(e instanceof Error ? e.message.split('\n')[0]!.replace(/^.*?: /, '') : String(e), `run \`vit ${command.name} --help\` for usage`);
     }

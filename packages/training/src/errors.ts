@@ -34,3 +34,10 @@ export class WorkerError extends VitkitError {
     super('E_WORKER', reason, hint);
   }
 }
+
+/** An output file or directory cannot be created or written. */
+export class OutputError extends VitkitError {
+  constructor(reason: string, hint?: string, options?: { cause?: unknown }) {
+    super('E_OUTPUT', reason, hint, options);
+  }
+}

@@ -3,7 +3,7 @@ export { registerGradients, gradientsRegistered } from './gradients.js';
 export { installFastMatMulGradient } from './fast_matmul_gradient.js';
 
 // Errors.
-export { DataError, TrainingConfigError, CheckpointError, GradientsUnavailableError, WorkerError } from './errors.js';
+export { DataError, TrainingConfigError, CheckpointError, GradientsUnavailableError, WorkerError, OutputError } from './errors.js';
 
 // Loss and optimization.
 export { crossEntropy, smoothTargets, type CrossEntropyOptions, type Targets } from './loss.js';
@@ -19,6 +19,7 @@ export {
   classCounts,
   validateDataset,
   inferNumClasses,
+  checkInferredClassCount,
   type ImageDataset,
   type DatasetSplits,
   type Normalization,
@@ -79,13 +80,14 @@ export {
 export { combineShardGradients } from './parallel/combine.js';
 
 // Run directories.
-export { writeFileAtomic } from './run/atomic.js';
+export { makeDirectory, writeFileAtomic } from './run/atomic.js';
 export {
   saveRunCheckpoint,
   readRunCheckpoint,
   restoreTrainer,
   disposeRunCheckpoint,
   checkpointDirOf,
+  cleanStaleStaging,
   configJson,
   modelSafetensors,
   RUN_FILES,
@@ -96,6 +98,8 @@ export { MetricsLog, readMetrics, type MetricsRecord } from './run/metrics.js';
 export { renderTrainingPlot } from './run/plot.js';
 export {
   runTraining,
+  runOutputsIn,
+  removeRunOutputs,
   preprocessorConfig,
   METRICS_FILE,
   PLOT_FILE,

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Rng, serializeNpy, setupBackend } from '@vitkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  checkInferredClassCount,
   classCounts,
   DataError,
   defaultAugmentation,
@@ -130,6 +131,32 @@ describe('npy pair and ImageFolder', () => {
     expect(px[32]).toBeCloseTo(x[0]!, 6);
     writeFileSync(join(dir, 'labels.npy'), serializeNpy({ shape: [2], dtype: 'int32', data: Int32Array.from([0, 2]) }));
     await expect(loadDataset(dir)).rejects.toThrow(/3 images but 2 labels/);
+  });
+
+  it('refuses inferred class counts that most classes would leave empty, and one-class labels', async () => {
+    const npy = join(tmp, 'npy-stray');
+    mkdirSync(npy);
+    const labels = (values: number[]): void =>
+      writeFileSync(join(npy, 'labels.npy'), serializeNpy({ shape: [values.length], dtype: 'int32', data: Int32Array.from(values) }));
+    writeFileSync(join(npy, 'input_nhwc.npy'), serializeNpy({ shape: [4, 2, 2, 1], dtype: 'float32', data: new Float32Array(16) }));
+    labels([0, 1, 2, 1_000_000]);
+    const stray = (await loadDataset(npy)).train;
+    expect(() => checkInferredClassCount(stray)).toThrow(/npy-stray train: labels go up to 1000000, so the model would have 1000001 classes, but only 4 of them have samples — pass --num-classes/);
+    labels([0, 0, 0, 0]);
+    const one = (await loadDataset(npy)).train;
+    expect(() => checkInferredClassCount(one)).toThrow(/every label is 0, one class; a classifier needs at least two/);
+    // A subset may lack some classes.
+    labels([0, 2, 2, 0]);
+    const partial = (await loadDataset(npy)).train;
+    expect(() => checkInferredClassCount(partial)).not.toThrow();
+    // An IDX label of 255 among 0..3 would make 256 classes.
+    const idx = join(tmp, 'idx-stray');
+    mkdirSync(idx);
+    writeFileSync(join(idx, 'train-images-idx3-ubyte'), serializeIdx([5, 2, 2], new Uint8Array(20)));
+    writeFileSync(join(idx, 'train-labels-idx1-ubyte'), serializeIdx([5], Uint8Array.from([0, 1, 2, 3, 255])));
+    const idxTrain = (await loadDataset(idx)).train;
+    expect(() => checkInferredClassCount(idxTrain)).toThrow(DataError);
+    expect(() => checkInferredClassCount(idxTrain)).toThrow(/labels go up to 255, so the model would have 256 classes, but only 5/);
   });
 
   it('decodes class folders of PNGs into resized, center-cropped RGB images', async () => {

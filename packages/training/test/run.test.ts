@@ -8,6 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CheckpointError,
   checkpointDirOf,
+  cleanStaleStaging,
+  makeDirectory,
+  OutputError,
+  removeRunOutputs,
+  runOutputsIn,
   disposeRunCheckpoint,
   MetricsLog,
   readMetrics,
@@ -40,6 +45,40 @@ describe('writeFileAtomic', () => {
     writeFileAtomic(p, new TextEncoder().encode('two'));
     expect(readFileSync(p, 'utf8')).toBe('two');
     expect(readdirSync(join(tmp, 'atomic'))).toEqual(['f.txt']);
+  });
+});
+
+describe('run directories', () => {
+  it('creates output directories once per level: under /proc an OutputError, not an endless loop', () => {
+    makeDirectory(join(tmp, 'made', 'a', 'b'));
+    expect(existsSync(join(tmp, 'made', 'a', 'b'))).toBe(true);
+    makeDirectory(join(tmp, 'made', 'a', 'b'));
+    if (existsSync('/proc/self')) expect(() => makeDirectory('/proc/vitkit-out/run')).toThrow(/cannot create directory \/proc\/vitkit-out: ENOENT — choose a directory you can write to/);
+    writeFileSync(join(tmp, 'made', 'file'), '');
+    expect(() => makeDirectory(join(tmp, 'made', 'file'))).toThrow(OutputError);
+    expect(() => writeFileAtomic(join(tmp, 'made', 'file', 'x.txt'), 'x')).toThrow(/cannot create directory .*file: a file of that name exists/);
+  });
+
+  it('removes temp files of dead writers and staging directories, and lists and removes an earlier run', () => {
+    const dir = join(tmp, 'stale');
+    mkdirSync(join(dir, 'checkpoint'), { recursive: true });
+    // pid 2^22 + 1 is above Linux's pid_max: no such process.
+    const dead = 4194305;
+    const stale = [`.metrics.jsonl.${dead}.3.tmp`, `.model.safetensors.${dead}.a1b2c3d4.tmp`];
+    for (const f of stale) writeFileSync(join(dir, f), 'partial');
+    writeFileSync(join(dir, 'checkpoint', `.optimizer.safetensors.${dead}.7.tmp`), 'partial');
+    const live = `.config.json.${process.pid}.9.tmp`;
+    writeFileSync(join(dir, live), 'being written');
+    mkdirSync(join(dir, `.checkpoint.staging-${dead}-5`));
+    writeFileSync(join(dir, 'notes.txt'), 'mine');
+    writeFileSync(join(dir, 'metrics.jsonl'), '');
+    cleanStaleStaging(dir);
+    expect(readdirSync(dir).sort()).toEqual([live, 'checkpoint', 'metrics.jsonl', 'notes.txt']);
+    expect(readdirSync(join(dir, 'checkpoint'))).toEqual([]);
+    expect(runOutputsIn(dir)).toEqual(['metrics.jsonl', 'checkpoint']);
+    removeRunOutputs(dir);
+    expect(runOutputsIn(dir)).toEqual([]);
+    expect(existsSync(join(dir, 'notes.txt'))).toBe(true);
   });
 });
 

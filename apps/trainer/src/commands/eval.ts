@@ -1,7 +1,7 @@
 // `vit eval`: top-1 accuracy of a checkpoint on a dataset's test split.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { setupBackend, type BackendChoice } from '@vitkit/core';
+import { MAX_CLASSES, setupBackend, type BackendChoice } from '@vitkit/core';
 import {
   DEFAULT_TTA_ZOOM,
   evaluate,
@@ -101,7 +101,7 @@ export const evalCommand: Command = {
     const weights = requiredString(flags, 'weights');
     const config = readConfigSpec(stringFlag(flags, 'config'));
     const splitName = choiceFlag(flags, 'split', ['test', 'train', 'all', 'val'] as const);
-    const numClasses = numberFlag(flags, 'num-classes', { integer: true, min: 1 });
+    const numClasses = numberFlag(flags, 'num-classes', { integer: true, min: 1, max: MAX_CLASSES });
     const batchSize = numberFlag(flags, 'batch-size', { integer: true, min: 1 }) ?? 256;
     const tta = choiceFlag(flags, 'tta', TEST_TIME_AUGMENTATIONS) ?? 'none';
     const zoom = numberFlag(flags, 'tta-zoom', { min: 0, max: 1 }) ?? DEFAULT_TTA_ZOOM;

@@ -3,6 +3,7 @@
 // architecture), the data-parallel workers and the Trainer.
 import type { BackendName, ViTConfigInput } from '@vitkit/core';
 import {
+  checkInferredClassCount,
   defaultAugmentation,
   disposeRunCheckpoint,
   GradientWorkerPool,
@@ -71,6 +72,9 @@ export async function openSession(settings: RunSettings, o: SessionOptions): Pro
     if (checkpoint) disposeRunCheckpoint(checkpoint);
     throw e;
   }
+  // With no count given (--num-classes, a checkpoint) and no class names, the largest label sets the classifier's width.
+  const countFromLabels = !checkpoint && !settings.weights && settings.numClasses === undefined && !dataset.train.classNames;
+  if (countFromLabels) checkInferredClassCount(dataset.train);
   const [, h, w, c] = dataset.train.shape;
   const seed = settings.trainer.seed ?? 0;
   const overrides: ViTConfigInput = {

@@ -80,3 +80,22 @@ export function inferNumClasses(labels: Int32Array, atLeast = 0): number {
   for (const y of labels) if (y > max) max = y;
   return Math.max(max + 1, atLeast);
 }
+
+/**
+ * Refuses a class count inferred from labels (no class names, no count given)
+ * that cannot be meant, before it becomes a classifier's width: one where most
+ * classes have no sample (one stray label of 1,000,000 would build a
+ * 1,000,001-class model), or a single class (nothing to tell apart).
+ */
+export function checkInferredClassCount(d: Pick<ImageDataset, 'name' | 'labels' | 'numClasses'>): void {
+  const seen = new Set<number>(d.labels);
+  if (d.numClasses === 1) {
+    throw new DataError(`${d.name}: every label is 0, one class; a classifier needs at least two`, 'add samples of the other classes, or pass --num-classes with the full count');
+  }
+  if (seen.size * 2 < d.numClasses) {
+    throw new DataError(
+      `${d.name}: labels go up to ${d.numClasses - 1}, so the model would have ${d.numClasses} classes, but only ${seen.size} of them have samples`,
+      'pass --num-classes with the real class count, or fix the stray labels',
+    );
+  }
+}

@@ -7,7 +7,7 @@ import { CheckpointError } from '../errors.js';
 import type { AdamWState } from '../optim/adamw.js';
 import type { TrainableModel } from '../train/model.js';
 import type { ResolvedTrainerOptions, Trainer, TrainerState } from '../train/trainer.js';
-import { tempPathFor, writeFileAtomic } from './atomic.js';
+import { makeDirectory, tempPathFor, writeFileAtomic } from './atomic.js';
 
 /** File names inside a run directory. */
 export const RUN_FILES = {
@@ -21,6 +21,8 @@ export const RUN_FILES = {
 } as const;
 
 const PREVIOUS_DIR = '.checkpoint.previous';
+/** The checkpoint directories of a run: the committed one, and the one an interrupted commit set aside. */
+export const CHECKPOINT_DIRS = [RUN_FILES.checkpointDir, PREVIOUS_DIR] as const;
 const STAGING_PREFIX = '.checkpoint.staging-';
 
 /** What trainer_state.json holds. */
@@ -115,11 +117,36 @@ function publish(source: string, target: string): void {
   }
 }
 
-/** Removes staging directories left by runs that were killed while saving. */
+/** Whether process `pid` is alive (a temp file of a live process is still being written). */
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as { code?: string }).code === 'EPERM';
+  }
+}
+
+/** `.name.<pid>.<n>.tmp` (writeFileAtomic here and in @vitkit/weights): the pid that wrote it. */
+const TEMP_FILE = /^\..+\.(\d+)\.[0-9a-f]+\.tmp$/;
+
+/**
+ * Removes what runs killed while saving leave behind: staging directories,
+ * and temp files of atomic writes (in the run directory and its checkpoint)
+ * whose writing process is gone.
+ */
 export function cleanStaleStaging(runDir: string): void {
   if (!existsSync(runDir)) return;
   for (const name of readdirSync(runDir)) {
     if (name.startsWith(STAGING_PREFIX)) rmSync(join(runDir, name), { recursive: true, force: true });
+  }
+  for (const dir of [runDir, join(runDir, RUN_FILES.checkpointDir), join(runDir, PREVIOUS_DIR)]) {
+    if (!existsSync(dir)) continue;
+    for (const name of readdirSync(dir)) {
+      const m = TEMP_FILE.exec(name);
+      if (m && !processAlive(Number(m[1]))) rmSync(join(dir, name), { force: true });
+    }
   }
 }
 
@@ -136,7 +163,7 @@ export function cleanStaleStaging(runDir: string): void {
  * complete (readRunCheckpoint falls back to the one moved aside).
  */
 export function saveRunCheckpoint(runDir: string, trainer: Trainer, extra: Record<string, unknown> = {}): string {
-  mkdirSync(runDir, { recursive: true });
+  makeDirectory(runDir);
   const step = trainer.step;
   const staging = join(runDir, `${STAGING_PREFIX}${process.pid}-${step}`);
   rmSync(staging, { recursive: true, force: true });
