@@ -41,3 +41,13 @@ export class OutputError extends VitkitError {
     super('E_OUTPUT', reason, hint, options);
   }
 }
+
+/** The loss or the gradients stopped being finite numbers: the run diverged (no update was applied). */
+export class DivergenceError extends VitkitError {
+  readonly step: number;
+
+  constructor(step: number, what: string, value: number, hint: string) {
+    super('E_DIVERGED', `training diverged at step ${step}: ${what} is ${value}`, hint);
+    this.step = step;
+  }
+}

@@ -3,7 +3,7 @@ export { registerGradients, gradientsRegistered } from './gradients.js';
 export { installFastMatMulGradient } from './fast_matmul_gradient.js';
 
 // Errors.
-export { DataError, TrainingConfigError, CheckpointError, GradientsUnavailableError, WorkerError, OutputError } from './errors.js';
+export { DataError, TrainingConfigError, CheckpointError, GradientsUnavailableError, WorkerError, OutputError, DivergenceError } from './errors.js';
 
 // Loss and optimization.
 export { crossEntropy, smoothTargets, type CrossEntropyOptions, type Targets } from './loss.js';

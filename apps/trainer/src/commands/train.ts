@@ -11,7 +11,7 @@ import { parseArgsOptions, usageLines } from '../flag_table.js';
 import { readTrainOptions, settingsOf, TRAIN_FLAGS } from '../train/options.js';
 import { ProgressBar } from '../train/progress.js';
 import { describeRun, epochLine, resultJson, resultLines } from '../train/report.js';
-import { carriedValues, readResumedRun, resumeDir, savedExtra, savedWorkerCount } from '../train/resume.js';
+import { carriedValues, checkFreshRunDir, readResumedRun, resumeDir, savedExtra, savedWorkerCount, startOver } from '../train/resume.js';
 import { onInterrupt, openSession } from '../train/session.js';
 
 export { DEFAULT_DATA, TRAIN_DEFAULTS } from '../train/options.js';
@@ -46,6 +46,7 @@ export const trainCommand: Command = {
       if (!values.json) console.log(text);
     };
     const outDir = values.resume !== undefined ? resumeDir(values.resume, values.out) : resolve(values.out ?? join('runs', timestamp()));
+    const replaced = values.resume === undefined ? checkFreshRunDir(outDir, values.overwrite === true) : [];
     // A resumed run keeps its worker count unless told otherwise (another count changes dropout draws and rounding).
     const workers = given.workers ?? (values.resume !== undefined ? savedWorkerCount(outDir) : values.workers);
     // Each data-parallel thread gets one core: the wasm backend's own threads would only compete.
@@ -57,6 +58,7 @@ export const trainCommand: Command = {
     const session = await openSession(settings, { checkpoint: resumed?.checkpoint, workers, backend: backend.name, log });
     for (const line of describeRun(session, { resumed: resumed !== undefined, backend: backend.name, workers, outDir })) log(line);
 
+    startOver(outDir, replaced);
     const { trainer } = session;
     const interrupt = onInterrupt(values.json === true);
     const bar = new ProgressBar(process.stdout, { tty: !values.json && process.stdout.isTTY === true });

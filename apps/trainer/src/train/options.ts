@@ -96,6 +96,7 @@ export const TRAIN_FLAGS = {
   seed: { group: 'optimization', arg: 'N', parse: number({ integer: true, min: 0 }), run: true, default: 0, help: 'seeds initialization, shuffling, augmentation, dropout' },
   out: { group: 'run', arg: 'DIR', parse: text, cliOnly: true, shownDefault: 'runs/<timestamp>', help: 'run directory' },
   resume: { group: 'run', arg: 'DIR', parse: text, cliOnly: true, help: 'continue a run from its last checkpoint (--steps/--epochs may extend it)' },
+  overwrite: { group: 'run', parse: toggle, cliOnly: true, help: 'start over in an --out directory that holds a run (deletes its metrics,\ncheckpoint and model); without it such a directory is refused' },
   checkpointEvery: {
     group: 'run', arg: 'N', parse: count, default: 0, shownDefault: 'none',
     help: 'also checkpoint every N steps (always: each epoch end, the end, Ctrl-C)',
@@ -162,7 +163,8 @@ export interface TrainOptions {
 export function readTrainOptions(flags: Flags): TrainOptions {
   if (flags['resume'] !== undefined) {
     const fixed = RUN_DEFINING.find((k) => flags[flagName(k)] !== undefined);
-    const free = keys.filter((k) => !spec(k).run && !['resume', 'out', 'json'].includes(k)).map((k) => `--${flagName(k)}`);
+    if (flags['overwrite'] !== undefined) throw new UsageError('--overwrite and --resume contradict each other', '--resume continues the run, --overwrite starts it over: give one');
+    const free = keys.filter((k) => !spec(k).run && !['resume', 'out', 'json', 'overwrite'].includes(k)).map((k) => `--${flagName(k)}`);
     if (fixed) throw new UsageError(`--${flagName(fixed)} cannot be changed when resuming`, `a resumed run keeps its settings; only ${free.slice(0, -1).join(', ')} and ${free.at(-1)} may be given`);
   }
   const given = givenValues(TRAIN_FLAGS, flags);

@@ -38,6 +38,14 @@ export function validateDataset(d: ImageDataset): void {
   if (d.images.length !== n * h * w * c) {
     throw new DataError(`${d.name}: ${d.images.length} pixel values do not fill [${d.shape.join(', ')}]`, 'the file may be truncated');
   }
+  if (d.images instanceof Float32Array) {
+    for (let i = 0; i < d.images.length; i++) {
+      const v = d.images[i]!;
+      if (v - v !== 0) {
+        throw new DataError(`${d.name}: pixel value ${v} in sample ${Math.floor(i / (h * w * c))}`, 'images must be finite numbers; clean or re-export the data');
+      }
+    }
+  }
   if (d.labels.length !== n) throw new DataError(`${d.name}: ${n} images but ${d.labels.length} labels`, 'images and labels must come in pairs');
   if (!Number.isInteger(d.numClasses) || d.numClasses < 1) throw new DataError(`${d.name}: numClasses must be >= 1, got ${d.numClasses}`);
   for (let i = 0; i < n; i++) {

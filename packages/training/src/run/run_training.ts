@@ -1,7 +1,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ImageDataset } from '../data/dataset.js';
-import { TrainingConfigError } from '../errors.js';
+import { DivergenceError, TrainingConfigError } from '../errors.js';
 import { evaluate, type EvaluationResult, type TestTimeAugmentation } from '../train/evaluate.js';
 import type { StepResult, Trainer } from '../train/trainer.js';
 import { makeDirectory, writeFileAtomic } from './atomic.js';
@@ -151,8 +151,6 @@ export async function runTraining(trainer: Trainer, options: RunTrainingOptions)
     return [evaluate(trainer.model, ds, opts), trainer.ema?.swapIn(() => evaluate(trainer.model, ds, opts))];
   };
   const testTta = options.testTta ?? 'none';
-  let epochLossSum = 0;
-  let epochLossCount = 0;
   const elapsed = (): number => (performance.now() - start) / 1000;
   let stepsThisSession = 0;
 
@@ -164,7 +162,14 @@ export async function runTraining(trainer: Trainer, options: RunTrainingOptions)
       return { status: 'interrupted', step: trainer.step, outDir: out, ...(lastValidation ? { lastValidation } : {}), elapsedSeconds: elapsed() };
     }
     const t0 = performance.now();
-    const r = await trainer.trainStepAsync();
+    let r: StepResult;
+    try {
+      r = await trainer.trainStepAsync();
+    } catch (e) {
+      // Diverged: no update was applied and nothing is saved, so the last checkpoint (all finite) stays.
+      if (e instanceof DivergenceError) writePlot();
+      throw e;
+    }
     const t1 = performance.now();
     stepsThisSession += 1;
     recent.push({ t: t1 - t0, images: r.images });
@@ -172,8 +177,6 @@ export async function runTraining(trainer: Trainer, options: RunTrainingOptions)
     const recentMs = recent.reduce((s, x) => s + x.t, 0);
     const imagesPerSecond = (recent.reduce((s, x) => s + x.images, 0) * 1000) / Math.max(recentMs, 1e-6);
     const avgStepS = elapsed() / stepsThisSession;
-    epochLossSum += r.loss;
-    epochLossCount += 1;
     const logged = r.step === 1 || r.step % logEvery === 0 || r.step === trainer.totalSteps;
     if (logged) {
       metrics.append({
@@ -201,11 +204,10 @@ export async function runTraining(trainer: Trainer, options: RunTrainingOptions)
         accuracy: lastValidation && options.validation ? lastValidation.accuracy : Number.NaN,
         val_loss: lastValidation && options.validation ? lastValidation.loss : Number.NaN,
         ...(lastEmaValidation && options.validation ? { ema_accuracy: lastEmaValidation.accuracy, ema_val_loss: lastEmaValidation.loss } : {}),
-        train_loss: epochLossCount ? epochLossSum / epochLossCount : Number.NaN,
+        // The trainer keeps the epoch's running loss, so a resumed epoch averages all its steps.
+        train_loss: r.epochLoss,
         time_s: Number(elapsed().toFixed(2)),
       };
-      epochLossSum = 0;
-      epochLossCount = 0;
       if (options.validation) {
         metrics.append(record);
         options.onEpoch?.(record);
