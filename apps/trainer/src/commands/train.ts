@@ -4,8 +4,8 @@
 // subset shipped in data/, in a few minutes on two CPU cores. Its flags are
 // one table (train/options.ts); --recipe reads them from a file.
 import { join, resolve } from 'node:path';
-import { setupBackend } from '@vitkit/core';
-import { registerGradients, runTraining } from '@vitkit/training';
+import { setupBackend, VitkitError } from '@vitkit/core';
+import { checkpointDirOf, DivergenceError, registerGradients, runTraining } from '@vitkit/training';
 import type { Command, Flags } from '../command.js';
 import { parseArgsOptions, usageLines } from '../flag_table.js';
 import { readTrainOptions, settingsOf, TRAIN_FLAGS } from '../train/options.js';
@@ -94,6 +94,11 @@ export const trainCommand: Command = {
       if (values.json) console.log(JSON.stringify(resultJson(result, { outDir, backend: backend.name, tta: carried.tta })));
       else for (const line of resultLines(result, { outDir, tta: carried.tta })) log(line);
       return result.status === 'interrupted' ? 130 : 0;
+    } catch (e) {
+      if (!(e instanceof DivergenceError)) throw e;
+      bar.clear();
+      const kept = checkpointDirOf(outDir) ? `the last checkpoint in ${outDir} (before the divergence) is kept` : 'no checkpoint was saved';
+      throw new VitkitError(e.code, e.reason, `lower --lr (it is ${settings.trainer.lr})${settings.trainer.clipGrad ? '' : ' or clip gradients with --clip-grad 1'}; ${kept}`);
     } finally {
       interrupt.remove();
       await session.close();
