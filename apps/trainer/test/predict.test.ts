@@ -1,6 +1,6 @@
 // Spawns `vit predict` on the shipped example and checks what it prints and saves.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,6 +85,19 @@ describe('vit predict', () => {
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as { results: { top: { label: string }[] }[] };
     expect(out.results.map((x) => x.top[0]!.label)).toEqual(['T-shirt/top', 'Trouser', 'Sandal']);
+  });
+
+  it('takes the preprocessor_config.json inside a run directory given as --weights, not the one in its parent', () => {
+    const model = 'apps/web-demo/public/models/fashion-mnist';
+    const parent = join(tmp, 'runs');
+    const run = join(parent, 'fashion');
+    mkdirSync(run, { recursive: true });
+    for (const f of ['model.safetensors', 'config.json', 'preprocessor_config.json']) copyFileSync(join(ROOT, model, f), join(run, f));
+    // A parent folder's config that cannot work (its size is beyond any backend): used, it would fail.
+    writeFileSync(join(parent, 'preprocessor_config.json'), JSON.stringify({ do_resize: true, size: { height: 100000, width: 100000 } }));
+    const r = vit('apps/web-demo/public/samples/01-trouser.png', '--weights', run, '--backend', 'cpu', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as { results: { top: { label: string }[] }[] }).results[0]!.top[0]!.label).toBe('Trouser');
   });
 
   it('asks for --preprocess when no preprocessor_config.json is known', () => {

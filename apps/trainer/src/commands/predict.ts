@@ -1,6 +1,6 @@
 // `vit predict`: classify images with a ViT checkpoint and print the top-K
 // classes, optionally saving logits and attention maps.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -162,6 +162,10 @@ async function readNpyImages(path: string, config: ViTConfig): Promise<ImageBatc
   return { data: npy.data as Float32Array, shape };
 }
 
+function isDirectory(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
+}
+
 /**
  * How image files become model inputs: the named pipeline when given, else
  * the `preprocessor_config.json` that Hugging Face exports (and `vit train`
@@ -175,7 +179,8 @@ async function imageSpec(preprocess: string | undefined, config: ViTConfig, near
   }
   for (const file of nearFiles) {
     if (file === undefined || file.includes('://') || isPresetName(file)) continue;
-    const candidate = join(dirname(file), 'preprocessor_config.json');
+    // A run directory holds its own preprocessor_config.json; a file has it beside it.
+    const candidate = join(isDirectory(file) ? file : dirname(file), 'preprocessor_config.json');
     if (existsSync(candidate)) return resolveSpec({ config: candidate });
   }
   throw new UsageError(
