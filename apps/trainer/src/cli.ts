@@ -3,9 +3,10 @@
 // User mistakes (VitkitError) print one line and exit 1; a stack trace is
 // shown only with --verbose.
 import { parseArgs } from 'node:util';
-import { isVitkitError } from '@vitkit/core';
+import { isVitkitError, type VitkitError } from '@vitkit/core';
 import type { Command } from './command.js';
 import { UsageError } from './errors.js';
+import { printable } from './flags.js';
 import { COMMANDS } from './commands/index.js';
 
 function mainHelp(): string {
@@ -44,6 +45,21 @@ export function joinNegativeValues(args: string[], options: Command['options']):
   return out;
 }
 
+/**
+ * Hints of library errors that name library options (the `headMode` of
+ * loadCheckpoint, the `maxPixels` of decodeImage), said in the CLI's terms.
+ */
+const CLI_HINTS: [RegExp, string][] = [
+  [/headMode/, 'check --config against the checkpoint; to fine-tune with another class count, vit train --weights ... --num-classes N starts a fresh head'],
+  [/maxPixels/, 'downscale the image first'],
+];
+
+/** What the CLI prints for a VitkitError: its reason, and its hint in the CLI's terms. */
+export function cliMessage(e: VitkitError): string {
+  const hint = e.hint === undefined ? undefined : (CLI_HINTS.find(([library]) => library.test(e.hint!))?.[1] ?? e.hint);
+  return hint === undefined ? e.reason : `${e.reason} — ${hint}`;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const verbose = argv.includes('--verbose');
   const args = argv.filter((a) => a !== '--verbose');
@@ -70,10 +86,10 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (verbose) console.error(e);
     if (isVitkitError(e)) {
-      console.error(`vit ${name}: error: ${e.message}`);
+      console.error(`vit ${printable(name)}: error: ${printable(cliMessage(e))}`);
     } else {
       const message = e instanceof Error ? e.message.split('\n')[0] : String(e);
-      console.error(`vit ${name}: unexpected error: ${message}${verbose ? '' : ' (run with --verbose for details)'}`);
+      console.error(`vit ${printable(name)}: unexpected error: ${printable(message ?? '')}${verbose ? '' : ' (run with --verbose for details)'}`);
     }
     return 1;
   }

@@ -100,6 +100,18 @@ describe('vit predict', () => {
     expect((JSON.parse(r.stdout) as { results: { top: { label: string }[] }[] }).results[0]!.top[0]!.label).toBe('Trouser');
   });
 
+  it('says what to do in CLI terms when the config and the checkpoint disagree on classes (no library option names)', () => {
+    const config = JSON.parse(readFileSync(join(ROOT, MICRO, 'hf-config.json'), 'utf8')) as Record<string, unknown>;
+    const threeClasses = { ...config, id2label: { 0: 'a', 1: 'b', 2: 'c' }, label2id: { a: 0, b: 1, c: 2 } };
+    const path = join(tmp, 'three-classes.json');
+    writeFileSync(path, JSON.stringify(threeClasses));
+    const r = vit(EXAMPLE, '--weights', `${MICRO}/timm.safetensors`, '--config', path);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/classifier has 10 classes but 3 were asked for — check --config against the checkpoint; .*--num-classes N/);
+    expect(r.stderr).not.toMatch(/headMode/);
+  });
+
   it('asks for --preprocess when no preprocessor_config.json is known', () => {
     const r = vit('apps/web-demo/public/samples/01-trouser.png', '--weights', `${MICRO}/timm.safetensors`, '--config', `${MICRO}/hf-config.json`);
     expect(r.code).toBe(1);

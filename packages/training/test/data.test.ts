@@ -177,6 +177,21 @@ describe('npy pair and ImageFolder', () => {
     expect(Array.from(ds.test!.images.subarray(8 * 8 * 3, 8 * 8 * 3 + 3))).toEqual([0, 0, 250]);
   });
 
+  it('skips BMP files with a warning instead of failing on them, and refuses sizes no array holds', async () => {
+    const root = join(tmp, 'folder-bmp');
+    for (const cls of ['cat', 'dog']) {
+      mkdirSync(join(root, cls), { recursive: true });
+      writeFileSync(join(root, cls, '0.png'), png(8, 8, () => [10, 20, 30]));
+    }
+    // A BMP header: the decoders do not read BMP.
+    writeFileSync(join(root, 'dog', '1.bmp'), Uint8Array.from([0x42, 0x4d, 0, 0, 0, 0]));
+    const warnings: string[] = [];
+    const ds = await loadDataset(root, { imageSize: [8, 8], onWarning: (m) => warnings.push(m) });
+    expect(ds.train.shape[0]).toBe(2);
+    expect(warnings).toEqual([expect.stringMatching(/folder-bmp train: skipping 1 \.bmp file vitkit cannot decode \(e\.g\. dog\/1\.bmp\); convert them to PNG or JPEG/)]);
+    await expect(loadDataset(root, { imageSize: [50000, 50000] })).rejects.toThrow(/2 images of 50000x50000x3 need 15000000000 bytes, more than one array holds/);
+  });
+
   it('explains what it expected for an unknown directory or path', async () => {
     const empty = join(tmp, 'empty');
     mkdirSync(empty);

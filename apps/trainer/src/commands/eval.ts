@@ -14,7 +14,7 @@ import {
 } from '@vitkit/training';
 import type { Command, Flags } from '../command.js';
 import { UsageError } from '../errors.js';
-import { booleanFlag, choiceFlag, numberFlag, requiredString, stringFlag } from '../flags.js';
+import { booleanFlag, choiceFlag, numberFlag, printable, requiredString, stringFlag } from '../flags.js';
 import { buildModel, readConfigSpec } from '../train/model_setup.js';
 import { DEFAULT_DATA, trainValSplit } from './train.js';
 
@@ -117,6 +117,7 @@ export const evalCommand: Command = {
       const dataset = await loadDataset(data === 'fashion-mnist' ? data : resolve(data), {
         ...(numClasses !== undefined ? { numClasses } : {}),
         imageSize: model.config.imageSize,
+        onWarning: (m) => process.stderr.write(`warning: ${printable(m)}\n`),
       });
       let ds: ImageDataset;
       let split: string;
@@ -136,6 +137,17 @@ export const evalCommand: Command = {
       // Normalize uint8 images as training did (float images are used as they are).
       const norm = normalizationBeside(weights);
       if (norm && norm.mean.length === ds.shape[3]) ds = { ...ds, normalization: norm };
+      const [, , , channels] = ds.shape;
+      // ImageFolder decodes every image to RGB; a gray model sees their luma. Other data is stored with its channels.
+      if (channels !== model.config.inChannels && dataset.kind !== 'image-folder') {
+        throw new UsageError(`the data has ${channels}-channel images but the model takes ${model.config.inChannels === 1 ? '1 channel' : `${model.config.inChannels} channels`}`, 'evaluate on data like the data the model was trained on (--data)');
+      }
+      if (ds.classNames && numClasses === undefined && ds.classNames.length !== model.config.numClasses) {
+        throw new UsageError(
+          `the data has ${ds.classNames.length} classes (${ds.classNames.slice(0, 4).join(', ')}${ds.classNames.length > 4 ? ', ...' : ''}) but the model ${model.config.numClasses}`,
+          'evaluate on data with the classes the model was trained on (--data)',
+        );
+      }
       if (ds.numClasses > model.config.numClasses) {
         throw new UsageError(`the data has ${ds.numClasses} classes but the model only ${model.config.numClasses}`, 'evaluate on data with the classes the model was trained on');
       }

@@ -21,7 +21,7 @@ import { disposeViTOutput, viTFromCheckpoint, type VisionTransformer } from '@vi
 import { configInputFromJson, loadCheckpoint, writeFileAtomic, type LoadOptions } from '@vitkit/weights';
 import type { Command, Flags } from '../command.js';
 import { UsageError } from '../errors.js';
-import { booleanFlag, choiceFlag, numberFlag, requiredString, stringFlag } from '../flags.js';
+import { booleanFlag, choiceFlag, numberFlag, printable, requiredString, stringFlag } from '../flags.js';
 
 const BACKENDS = ['auto', 'cpu', 'wasm', 'tensorflow'] as const;
 
@@ -102,7 +102,7 @@ export const predictCommand: Command = {
         if (saveAttention) {
           for (const [i, a] of (out.attentions ?? []).entries()) await writeNpyAtomic(join(saveAttention, `attention_block${i}.npy`), a);
         }
-        const names = npyInput ? [basename(positionals[0]!)] : positionals.map((p) => basename(p));
+        const names = (npyInput ? [basename(positionals[0]!)] : positionals.map((p) => basename(p))).map(printable);
         console.log(json ? JSON.stringify({ backend: backend.name, results }) : formatTable(backend.name, results, names));
       } finally {
         disposeViTOutput(out);

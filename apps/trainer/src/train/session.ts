@@ -18,6 +18,7 @@ import {
 } from '@vitkit/training';
 import type { VisionTransformer } from '@vitkit/vit';
 import { configInputFromJson } from '@vitkit/weights';
+import { printable } from '../flags.js';
 import { buildModel, readConfigSpec, type ModelSetup } from './model_setup.js';
 import { TRAIN_DEFAULTS, type RunSettings } from './options.js';
 
@@ -67,6 +68,7 @@ export async function openSession(settings: RunSettings, o: SessionOptions): Pro
       ...(settings.numClasses !== undefined ? { numClasses: settings.numClasses } : {}),
       ...(dataImageSize !== undefined ? { imageSize: typeof dataImageSize === 'number' ? [dataImageSize, dataImageSize] : dataImageSize } : {}),
       fashionMnist: { onProgress: (m) => o.log(m) },
+      onWarning: (m) => process.stderr.write(`warning: ${printable(m)}\n`),
     });
   } catch (e) {
     if (checkpoint) disposeRunCheckpoint(checkpoint);
