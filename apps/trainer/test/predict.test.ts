@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseNpy } from '@vitkit/core';
+import { parseNpy, serializeNpy } from '@vitkit/core';
+import { parseSafetensors, serializeSafetensors } from '@vitkit/weights';
 
 const ROOT = resolve(fileURLToPath(new URL('../../../', import.meta.url)));
 const MICRO = 'fixtures/reference/vit-micro';
@@ -110,6 +111,28 @@ describe('vit predict', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/classifier has 10 classes but 3 were asked for — check --config against the checkpoint; .*--num-classes N/);
     expect(r.stderr).not.toMatch(/headMode/);
+  });
+
+  it('refuses NaN inputs and non-finite weights instead of printing NaN probabilities', () => {
+    const input = npy(join(ROOT, EXAMPLE));
+    const data = Float32Array.from(input.data as Float32Array);
+    data[7] = Number.NaN;
+    const nanInput = join(tmp, 'nan-input.npy');
+    writeFileSync(nanInput, serializeNpy({ shape: input.shape, dtype: 'float32', data }));
+    const r = vit(nanInput, '--weights', `${MICRO}/timm.safetensors`, '--config', `${MICRO}/hf-config.json`);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/nan-input\.npy holds NaN at element 7 — inputs must be finite/);
+    const weights = parseSafetensors(new Uint8Array(readFileSync(join(ROOT, MICRO, 'timm.safetensors'))));
+    const head = weights.tensors.get('head.weight')!;
+    const inf = Float32Array.from(head.data as Float32Array);
+    inf[0] = Number.POSITIVE_INFINITY;
+    weights.tensors.set('head.weight', { shape: head.shape, data: inf });
+    const infWeights = join(tmp, 'inf.safetensors');
+    writeFileSync(infWeights, serializeSafetensors(weights.tensors));
+    const w = vit(EXAMPLE, '--weights', infWeights, '--config', `${MICRO}/hf-config.json`);
+    expect(w.code).toBe(1);
+    expect(w.stderr.trim().split('\n')).toHaveLength(1);
+    expect(w.stderr).toMatch(/tensor head\.weight holds Infinity \(at element 0\)/);
   });
 
   it('asks for --preprocess when no preprocessor_config.json is known', () => {

@@ -159,7 +159,10 @@ async function readNpyImages(path: string, config: ViTConfig): Promise<ImageBatc
       npy.shape.length === 4 && npy.shape[1] === c ? 'the input looks NCHW: transpose it to NHWC' : `preprocess images to ${h}x${w} with ${c} channels`,
     );
   }
-  return { data: npy.data as Float32Array, shape };
+  const data = npy.data as Float32Array;
+  const bad = data.findIndex((v) => v - v !== 0);
+  if (bad >= 0) throw new FormatError(`${path} holds ${data[bad]} at element ${bad}`, 'inputs must be finite numbers; preprocess the images again');
+  return { data, shape };
 }
 
 function isDirectory(path: string): boolean {
