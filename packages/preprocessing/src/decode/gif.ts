@@ -1,5 +1,5 @@
 import omggif from 'omggif';
-import { CorruptImageError } from '../errors.js';
+import { CorruptImageError, ImageTooLargeError } from '../errors.js';
 import type { Image8 } from '../image.js';
 
 /**
@@ -23,16 +23,22 @@ function withCapturedLog<T>(run: () => T): { value: T; messages: string[] } {
  * Decodes the first frame of a GIF as RGBA on its logical screen, the frame
  * Pillow shows when it opens the file (transparent pixels are 0,0,0,0).
  */
-export function decodeGif(bytes: Uint8Array): Image8 {
+export function decodeGif(bytes: Uint8Array, maxPixels = Infinity): Image8 {
   try {
     const reader = new omggif.GifReader(bytes);
     if (reader.numFrames() < 1) throw new Error('no frames');
     const { width, height } = reader;
+    // omggif allocates width x height bytes for a frame before decoding it, whatever the logical screen says.
+    for (let i = 0; i < reader.numFrames(); i++) {
+      const frame = reader.frameInfo(i);
+      if (frame.width * frame.height > maxPixels) throw new ImageTooLargeError(frame.width, frame.height, maxPixels);
+    }
     const rgba = new Uint8Array(width * height * 4);
     const { messages } = withCapturedLog(() => reader.decodeAndBlitFrameRGBA(0, rgba));
     if (messages.some((m) => /shorter than expected/.test(m))) throw new Error('image data is truncated');
     return { data: rgba, width, height, channels: 4 };
   } catch (e) {
+    if (e instanceof ImageTooLargeError) throw e;
     throw new CorruptImageError(`GIF could not be decoded: ${e instanceof Error ? e.message : String(e)}`, undefined, { cause: e });
   }
 }
