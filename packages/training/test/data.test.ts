@@ -71,6 +71,26 @@ describe('IDX', () => {
     expect(() => parseIdx(serializeIdx([10], new Uint8Array(10)).subarray(0, 12))).toThrow(/truncated/);
     expect(() => parseIdx(new Uint8Array([0x1f, 0x8b, 1, 2, 3]))).toThrow(/gzip/);
   });
+  it('a small .gz that inflates far past what its IDX header needs is refused without inflating it all', () => {
+    // Header: uint8, shape [10] (18 bytes in all), followed by 256 MiB of zeros: ~256 KB gzipped.
+    const bomb = new Uint8Array(18 + 256 * 2 ** 20);
+    bomb.set(serializeIdx([10], new Uint8Array(10)));
+    const gz = gzipSync(bomb, { level: 9 });
+    expect(gz.length).toBeLessThan(1_000_000);
+    const before = process.memoryUsage().rss;
+    const start = performance.now();
+    expect(() => parseIdx(gz, 'bomb.gz')).toThrow(/bomb\.gz inflates to more than the 18 bytes its header needs/);
+    expect(performance.now() - start).toBeLessThan(2000);
+    expect(process.memoryUsage().rss - before).toBeLessThan(64 * 2 ** 20);
+  });
+  it('a gzipped IDX header that declares more than maxBytes is refused before inflating; data without a header is capped by maxBytes', () => {
+    const header = new Uint8Array([0, 0, 8, 2, 0, 1, 0, 0, 0, 1, 0, 0]); // uint8 [65536, 65536]: 4 GiB
+    expect(() => parseIdx(gzipSync(header), 'huge.gz')).toThrow(/declares 4294967308 bytes of data, more than the limit of 2147483648/);
+    const noHeader = gzipSync(new Uint8Array(4 * 2 ** 20).fill(7));
+    expect(() => parseIdx(noHeader, 'junk.gz', { maxBytes: 2 ** 20 })).toThrow(/junk\.gz inflates to more than the limit of 1048576 bytes/);
+    const ok = serializeIdx([2, 3], new Uint8Array(6).fill(1));
+    expect(parseIdx(gzipSync(ok), 'ok.gz', { maxBytes: ok.length }).shape).toEqual([2, 3]);
+  });
 });
 
 describe('the shipped Fashion-MNIST subset', () => {

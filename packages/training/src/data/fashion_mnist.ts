@@ -85,8 +85,9 @@ export async function downloadFashionMnist(dir: string, options: FashionMnistOpt
         { cause: e },
       );
     }
-    const parsed = parseIdx(bytes, url);
     const want = EXPECTED_SHAPES[file];
+    // Inflate no more than the official file holds (16-byte header at most, one byte per value).
+    const parsed = parseIdx(bytes, url, { maxBytes: 4 + 4 * want.length + want.reduce((a, b) => a * b, 1) });
     if (parsed.shape.join(',') !== want.join(',')) {
       throw new DataError(`${url} has shape [${parsed.shape.join(', ')}], expected [${want.join(', ')}]`, 'the server did not return the official file');
     }
