@@ -19,7 +19,7 @@ export {
 export { readSafetensorsFile, writeSafetensorsFile } from './safetensors_file.js';
 export { parseShardIndex, mergeShards, SHARD_INDEX_FILE, type ShardIndex } from './sharded.js';
 export { parseNpz, serializeNpz, parseNpyAnyOrder } from './npz.js';
-export { readZip, writeZip, type ZipEntry, type WriteZipOptions } from './zip.js';
+export { readZip, writeZip, DEFAULT_MAX_ENTRY_BYTES, type ZipEntry, type WriteZipOptions, type ReadZipOptions } from './zip.js';
 export { CONVENTIONS, type Convention, isConvention, detectConvention } from './conventions/convention.js';
 export { convertToTimm, convertFromTimm, numHeadsFromJax, type ConversionResult } from './conventions/convert.js';
 export type { ConversionContext } from './conventions/rules.js';
