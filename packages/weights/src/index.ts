@@ -28,7 +28,7 @@ export { configFromHF, configToHF, configInputFromJson, type HFConfigJson } from
 export { timmShapes, checkTimmTensors } from './timm_layout.js';
 export { toStateDict, fromStateDict } from './state_dict.js';
 export { freshHead } from './head.js';
-export { fetchBytes, type Progress, type ProgressCallback, type FetchOptions } from './sources/fetch.js';
+export { fetchBytes, DEFAULT_MAX_DOWNLOAD_BYTES, DEFAULT_IDLE_TIMEOUT_MS, type Progress, type ProgressCallback, type FetchOptions } from './sources/fetch.js';
 export { directoryCache, browserCache, defaultCacheDir, resolveCache, type WeightsCache, type CacheOption } from './sources/cache.js';
 export { parseHubRef, hubEndpoint, DEFAULT_HF_ENDPOINT, type HubRef } from './sources/hub.js';
 export { readCheckpoint, type CheckpointSource, type ReadOptions, type RawCheckpoint, type CheckpointFormat } from './sources/read.js';
