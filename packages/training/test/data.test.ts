@@ -199,6 +199,11 @@ describe('Fashion-MNIST lookup and download', () => {
     }
     server = createServer((req, res) => {
       requests.push(req.url ?? '');
+      if ((req.url ?? '').startsWith('/stall/')) {
+        res.writeHead(200, { 'content-length': '1000' });
+        res.write(new Uint8Array(10)); // and nothing more
+        return;
+      }
       const body = files.get((req.url ?? '').replace(/^\/fm\//, ''));
       if (!body) {
         res.statusCode = 404;
@@ -210,7 +215,13 @@ describe('Fashion-MNIST lookup and download', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/fm/`;
   });
-  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+  afterAll(
+    () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  );
 
   it('prefers $VITKIT_DATA-style dataDir, then the system directory', async () => {
     const dataDir = join(tmp, 'vd');
@@ -232,6 +243,14 @@ describe('Fashion-MNIST lookup and download', () => {
     await locateFashionMnist(opts);
     expect(requests.length).toBe(4);
   });
+
+  it('gives up on a stalled server after the idle timeout, with a DataError', async () => {
+    const stall = baseUrl.replace('/fm/', '/stall/');
+    const opts = { dataDir: join(tmp, 'missing'), systemDir: join(tmp, 'none'), baseUrl: stall, cacheDir: join(tmp, 'cache3'), idleTimeoutMs: 300 };
+    const start = performance.now();
+    await expect(locateFashionMnist(opts)).rejects.toThrow(/could not download .*stalled: no data for 0\.3 s/);
+    expect(performance.now() - start).toBeLessThan(3000);
+  }, 10_000);
 
   it('fails with a DataError naming the URL when the server does not have the files', async () => {
     const opts = { dataDir: join(tmp, 'missing'), systemDir: join(tmp, 'none'), baseUrl: `${baseUrl}nothing/`, cacheDir: join(tmp, 'cache2') };
