@@ -1,6 +1,8 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { isVitkitError } from '@vitkit/core';
 import {
@@ -209,6 +211,19 @@ describe('bad input gets a typed error, never a crash', () => {
     for (const name of ['rgb.png', 'gray.png', 'gray1.png', 'palette.png', 'rgba.png', 'orient6.png']) {
       await expect(decodeImage(fixtureBytes(join(DECODE, name)))).resolves.toBeDefined();
     }
+  });
+
+  it('a GIF whose LZW codes link the code table into a cycle is corrupt, not an endless loop (found by pnpm fuzz)', async () => {
+    const file = join(LOCAL_FIXTURES, 'fuzz', 'gif-lzw-cycle.gif');
+    // In a child process first: before the fix, omggif spins forever and only the timeout ends it.
+    const omggif = createRequire(import.meta.url).resolve('omggif');
+    const script = `const { GifReader } = require(${JSON.stringify(omggif)}); const b = require('fs').readFileSync(${JSON.stringify(file)}); const r = new GifReader(b); try { r.decodeAndBlitFrameRGBA(0, new Uint8Array(r.width * r.height * 4)); console.log('decoded'); } catch (e) { console.log('threw: ' + e.message); }`;
+    const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 10_000 });
+    expect(child.signal).toBeNull();
+    expect(child.stdout).toMatch(/threw: LZW code table has a cycle/);
+    const e = await errorOf(fixtureBytes(file));
+    expect(e).toBeInstanceOf(CorruptImageError);
+    expect((e as Error).message).toMatch(/GIF could not be decoded: LZW code table has a cycle/);
   });
 
   it('a GIF frame larger than the pixel limit is refused before decoding, whatever the logical screen says', async () => {

@@ -49,7 +49,7 @@ function mutateOnce(b: Uint8Array, r: Random, hot: number): [Uint8Array, string]
       const at = pos(b.length);
       const bit = int(r, 8);
       const out = b.slice();
-      if (at < out.length) out[at] ^= 1 << bit;
+      if (at < out.length) out[at] = out[at]! ^ (1 << bit);
       return [out, `flip bit ${bit} of byte ${at}`];
     }
     case 1: {

@@ -61,10 +61,20 @@ export async function fuzzTarget(name: string, options: FuzzOptions = {}): Promi
     const outcome = await new Promise<'done' | 'stopped'>((resolve) => {
       let last = -1;
       let since = performance.now();
+      // Worker start-up (loading the packages, compiling the WebP wasm) is not a case: the clock starts at the first case.
+      let running = false;
+      const spawned = performance.now();
       const timer = setInterval(() => {
         const rss = process.memoryUsage.rss();
         if (rss > peak) peak = rss;
         const current = Atomics.load(slots, SLOT.current);
+        if (!running) {
+          if (performance.now() - spawned > 120_000 && !stopped) {
+            stopped = { index: current, kind: 'crash', how: '?', error: 'the worker did not start within 120 s' };
+            void worker.terminate();
+          }
+          return;
+        }
         if (current !== last) {
           last = current;
           since = performance.now();
@@ -78,6 +88,8 @@ export async function fuzzTarget(name: string, options: FuzzOptions = {}): Promi
       }, 20);
       worker.on('message', (m: WorkerMessage) => {
         if (m.kind === 'case') {
+          if (!running) since = performance.now();
+          running = true;
           hows.clear();
           hows.set(m.index, m.how);
         } else if (m.kind === 'failure') report.failures.push(m.failure);
