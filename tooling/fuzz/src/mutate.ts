@@ -153,7 +153,7 @@ export function mutateJson(seed: unknown, r: Random): { bytes: Uint8Array; how: 
     if (!node || typeof node !== 'object') break;
     const obj = node as Record<string, unknown>;
     const keys = Object.keys(obj);
-    const odd = ODD_VALUES[int(r, ODD_VALUES.length)];
+    const odd = structuredClone(ODD_VALUES[int(r, ODD_VALUES.length)]);
     const op = int(r, 4);
     if (op === 0 && keys.length) {
       const k = keys[int(r, keys.length)]!;
@@ -162,7 +162,7 @@ export function mutateJson(seed: unknown, r: Random): { bytes: Uint8Array; how: 
     } else if (op === 1 && keys.length) {
       const k = keys[int(r, keys.length)]!;
       const other = keys[int(r, keys.length)]!;
-      obj[k] = obj[other];
+      obj[k] = structuredClone(obj[other]);
       how.push(`${[...path, k].join('.')} = value of ${other}`);
     } else {
       const k = keys.length && op !== 3 ? keys[int(r, keys.length)]! : ['image_size', 'patch_size', 'num_heads', 'hidden_size', 'size', 'crop_size', 'mean', 'std', 'input_size', 'interpolation', 'id2label', 'num_attention_heads', '__proto__'][int(r, 13)]!;

@@ -58,11 +58,11 @@ export async function fuzzTarget(name: string, options: FuzzOptions = {}): Promi
     });
     const hows = new Map<number, string>();
     let stopped: CaseFailure | undefined;
+    // Worker start-up (loading the packages, compiling the WebP wasm) is not a case: the clock starts at the first case.
+    let running = false;
     const outcome = await new Promise<'done' | 'stopped'>((resolve) => {
       let last = -1;
       let since = performance.now();
-      // Worker start-up (loading the packages, compiling the WebP wasm) is not a case: the clock starts at the first case.
-      let running = false;
       const spawned = performance.now();
       const timer = setInterval(() => {
         const rss = process.memoryUsage.rss();
@@ -111,7 +111,7 @@ export async function fuzzTarget(name: string, options: FuzzOptions = {}): Promi
     report.typed += Atomics.load(slots, SLOT.typed);
     report.cases += Atomics.load(slots, SLOT.done);
     if (outcome === 'done') break;
-    if (stopped!.kind === 'crash' && Atomics.load(slots, SLOT.done) === 0 && hows.size === 0) {
+    if (stopped!.kind === 'crash' && !running) {
       throw new Error(`the fuzz worker for ${name} did not start: ${stopped!.error}`);
     }
     report.failures.push(stopped!);
