@@ -1,6 +1,6 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { deflateRawSync, gzipSync } from 'node:zlib';
+import { crc32, deflateRawSync, gzipSync } from 'node:zlib';
 import { FormatError, parseNpy, serializeNpy } from '@vitkit/core';
 import { decodeImageSync, initWebp, specFromConfig } from '@vitkit/preprocessing';
 import { parseCifar10, parseIdx, serializeIdx } from '@vitkit/training';
@@ -47,6 +47,23 @@ function json(bytes: Uint8Array): unknown {
 const jsonSeed = (v: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(v));
 /** Config seeds are mutated structurally 3 times in 4, byte-wise otherwise. */
 const mutateConfig = (seed: Uint8Array, r: Random) => (r() < 0.75 ? mutateJson(JSON.parse(new TextDecoder().decode(seed)), r) : mutateBytes(seed, r));
+
+/**
+ * PNG chunks carry CRCs, so almost every byte edit fails the CRC check and
+ * never reaches the decoder proper: half the PNG cases get their CRCs fixed.
+ */
+function fixPngCrcs(b: Uint8Array): Uint8Array {
+  const out = b.slice();
+  const view = new DataView(out.buffer);
+  let at = 8;
+  while (at + 12 <= out.length) {
+    const length = view.getUint32(at);
+    if (at + 12 + length > out.length) break;
+    view.setUint32(at + 8 + length, crc32(out.subarray(at + 4, at + 8 + length)) >>> 0);
+    at += 12 + length;
+  }
+  return out;
+}
 
 const float = (n: number, f: (i: number) => number) => Float32Array.from({ length: n }, (_, i) => f(i));
 
@@ -110,7 +127,10 @@ export const TARGETS: Target[] = [
           }
         : {}),
       seeds: () => images({ png: /\.png$/, jpeg: /\.jpg$/, gif: /\.gif$/, webp: /\.webp$/ }[format]),
-      mutate: (seed, r) => mutateBytes(seed, r, 512),
+      mutate: (seed, r) => {
+        const m = mutateBytes(seed, r, 512);
+        return format === 'png' && r() < 0.5 ? { bytes: fixPngCrcs(m.bytes), how: `${m.how}; CRCs fixed` } : m;
+      },
       run: (b) => decodeImageSync(b, { maxPixels: FUZZ_MAX_PIXELS }),
     }),
   ),
