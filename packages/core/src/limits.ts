@@ -1,3 +1,4 @@
+import type { ViTConfig } from './config.js';
 import { ConfigError } from './errors.js';
 
 // What the backends can address, and the architecture sizes that follow.
@@ -43,20 +44,9 @@ export const MAX_PARAMETERS = 2 ** 30;
  */
 export const MAX_DEPTH = 1024;
 
-/** The sizes of a config that limits.ts bounds (a subset of ViTConfig). */
-export interface SizedConfig {
-  imageSize: [number, number];
-  patchSize: number;
-  inChannels: number;
-  embedDim: number;
-  depth: number;
-  numHeads: number;
-  mlpDim: number;
-  numClasses: number;
-  classToken: boolean;
-  distilled?: boolean;
-  numRegisterTokens: number;
-}
+/** The sizes of a config that limits.ts bounds. */
+export type SizedConfig = Pick<ViTConfig, 'imageSize' | 'patchSize' | 'inChannels' | 'embedDim' | 'depth' | 'numHeads' | 'mlpDim' | 'numClasses' | 'classToken' | 'numRegisterTokens'> &
+  Partial<Pick<ViTConfig, 'distilled'>>;
 
 function refuse(reason: string, hint: string): never {
   throw new ConfigError(reason, hint);
