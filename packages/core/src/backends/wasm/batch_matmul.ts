@@ -2,15 +2,19 @@ import * as tf from '@tensorflow/tfjs-core';
 import { BATCH_MATMUL_WASM_BASE64 } from './batch_matmul_binary.js';
 
 /**
- * A faster BatchMatMul for tfjs-backend-wasm.
+ * BatchMatMul for tfjs-backend-wasm, with every shape on a fast path.
  *
- * The stock kernel sends only unbatched, untransposed products to XNNPACK;
- * everything else (attention's per-head products, their gradients) runs a
- * scalar loop on one thread at ~1.1 GMAC/s. This override runs those on a
- * small SIMD module (batch_matmul.wat, ~6 GMAC/s on one core): operands are
- * copied into its memory, multiplied, and the product copied back. Unbatched
- * untransposed products, non-float32 inputs and batch shapes that do not
- * flatten (e.g. [2,1] with [1,3]) still go to the stock kernel.
+ * The stock kernel sends only unbatched, untransposed products to XNNPACK
+ * (multi-threaded); everything else runs a scalar loop on one thread about
+ * 10x slower. This override sends:
+ * - unbatched untransposed products to the stock kernel (XNNPACK);
+ * - unbatched transposed products (tfjs's matMul gradients) to an explicit
+ *   transpose (a cheap copy) and then the stock kernel, untransposed;
+ * - batched products (attention and its gradients) to a small SIMD module
+ *   (batch_matmul.wat, ~6 GMAC/s on one core): operands are copied into its
+ *   memory, multiplied, and the product copied back.
+ * Non-float32 inputs and batch shapes that do not flatten (e.g. [2,1] with
+ * [1,3]) go to the stock kernel. Measurements: docs/experiments/wasm-matmul.md.
  */
 
 interface SimdExports {
@@ -24,6 +28,7 @@ interface WasmBackendLike {
   wasm: { HEAPU8: Uint8Array };
   dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  disposeData(dataId: object): boolean;
 }
 
 interface BatchMatMulAttrs {
@@ -62,6 +67,34 @@ function heapFloats(backend: WasmBackendLike, t: tf.TensorInfo, size: number): F
   return new Float32Array(backend.wasm.HEAPU8.buffer, offset, size);
 }
 
+/** Swaps the last two axes with the backend's Transpose kernel. */
+function transposeLast(backend: WasmBackendLike, x: tf.TensorInfo): tf.TensorInfo {
+  const rank = x.shape.length;
+  const perm = [...Array(rank - 2).keys(), rank - 1, rank - 2];
+  const transpose = tf.getKernel(tf.Transpose, 'wasm')!;
+  return transpose.kernelFunc({ inputs: { x }, backend: backend as unknown as tf.KernelBackend, attrs: { perm } }) as tf.TensorInfo;
+}
+
+/** One product (every batch dim 1): XNNPACK through the stock kernel, transposing operands explicitly first. */
+function unbatched(
+  args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap },
+  backend: WasmBackendLike,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean,
+): tf.TensorInfo {
+  const call = (inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap) =>
+    stock!.kernelFunc({ ...args, inputs, attrs } as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+  if (!transposeA && !transposeB) return call(args.inputs, args.attrs ?? {});
+  const a2 = transposeA ? transposeLast(backend, a) : a;
+  const b2 = transposeB ? transposeLast(backend, b) : b;
+  const out = call({ a: a2, b: b2 }, { ...args.attrs, transposeA: false, transposeB: false });
+  if (a2 !== a) backend.disposeData(a2.dataId);
+  if (b2 !== b) backend.disposeData(b2.dataId);
+  return out;
+}
+
 function batchMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo | tf.TensorInfo[] {
   const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
   const { transposeA, transposeB } = args.attrs as unknown as BatchMatMulAttrs;
@@ -74,9 +107,8 @@ function batchMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; at
   const n = transposeB ? b.shape[rb - 2]! : b.shape[rb - 1]!;
   const batchA = tf.util.sizeFromShape(a.shape.slice(0, -2));
   const batchB = tf.util.sizeFromShape(b.shape.slice(0, -2));
-  const useStock =
-    a.dtype !== 'float32' || b.dtype !== 'float32' || k !== kb || (batchA === 1 && batchB === 1 && !transposeA && !transposeB);
-  if (useStock) return stock!.kernelFunc(args as Parameters<tf.KernelFunc>[0]);
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || k !== kb) return stock!.kernelFunc(args as Parameters<tf.KernelFunc>[0]);
+  if (batchA === 1 && batchB === 1) return unbatched(args, backend, a, b, transposeA, transposeB);
   const outBatchShape = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
   const batch = tf.util.sizeFromShape(outBatchShape);
   // Flattened batch indices line up only when each side is whole or a single item.
