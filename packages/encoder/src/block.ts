@@ -3,7 +3,6 @@ import { LayerNorm, Module, dropPath, type Rng } from '@vitkit/core';
 import { Attention, type AttentionOutput } from './attention.js';
 import { initRng } from './init.js';
 import { Mlp } from './mlp.js';
-import type { AttentionStrategy } from './scaled_dot_product.js';
 
 export interface BlockConfig {
   dim: number;
@@ -16,7 +15,6 @@ export interface BlockConfig {
   attnDrop?: number;
   /** Stochastic-depth rate of this block's two residual branches. */
   dropPath?: number;
-  strategy?: AttentionStrategy;
 }
 
 export interface BlockForwardOptions {
@@ -49,7 +47,6 @@ export class Block extends Module {
         qkvBias: config.qkvBias ?? true,
         attnDrop: config.attnDrop ?? 0,
         projDrop: config.drop ?? 0,
-        strategy: config.strategy ?? 'auto',
         seed: rng.seed(),
       }),
     );
