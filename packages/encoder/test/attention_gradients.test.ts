@@ -30,9 +30,7 @@ function gradients(): { grads: [string, Float32Array][]; dx: Float32Array } {
 
 function maxDiff(a: Float32Array, b: Float32Array): number {
   expect(a.length).toBe(b.length);
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!));
-  return d;
+  return a.reduce((d, v, i) => Math.max(d, Math.abs(v - b[i]!)), 0);
 }
 
 describe('attention gradients', () => {

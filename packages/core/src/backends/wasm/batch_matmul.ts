@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BATCH_MATMUL_WASM_BASE64 } from './batch_matmul_binary.js';
+import { WasmKernelOverride } from './kernel_override.js';
 
 /**
  * BatchMatMul for tfjs-backend-wasm, with every shape on a fast path.
@@ -36,7 +37,6 @@ interface BatchMatMulAttrs {
   transposeB: boolean;
 }
 
-let stock: tf.KernelConfig | undefined;
 let simd: SimdExports | undefined;
 
 function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
@@ -85,7 +85,7 @@ function unbatched(
   transposeB: boolean,
 ): tf.TensorInfo {
   const call = (inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap) =>
-    stock!.kernelFunc({ ...args, inputs, attrs } as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+    stockKernel().kernelFunc({ ...args, inputs, attrs } as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
   if (!transposeA && !transposeB) return call(args.inputs, args.attrs ?? {});
   const a2 = transposeA ? transposeLast(backend, a) : a;
   const b2 = transposeB ? transposeLast(backend, b) : b;
@@ -107,12 +107,12 @@ function batchMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; at
   const n = transposeB ? b.shape[rb - 2]! : b.shape[rb - 1]!;
   const batchA = tf.util.sizeFromShape(a.shape.slice(0, -2));
   const batchB = tf.util.sizeFromShape(b.shape.slice(0, -2));
-  if (a.dtype !== 'float32' || b.dtype !== 'float32' || k !== kb) return stock!.kernelFunc(args as Parameters<tf.KernelFunc>[0]);
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || k !== kb) return stockKernel().kernelFunc(args as Parameters<tf.KernelFunc>[0]);
   if (batchA === 1 && batchB === 1) return unbatched(args, backend, a, b, transposeA, transposeB);
   const outBatchShape = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
   const batch = tf.util.sizeFromShape(outBatchShape);
   // Flattened batch indices line up only when each side is whole or a single item.
-  if ((batchA !== batch && batchA !== 1) || (batchB !== batch && batchB !== 1)) return stock!.kernelFunc(args as Parameters<tf.KernelFunc>[0]);
+  if ((batchA !== batch && batchA !== 1) || (batchB !== batch && batchB !== 1)) return stockKernel().kernelFunc(args as Parameters<tf.KernelFunc>[0]);
 
   const out = backend.makeOutput([...outBatchShape, m, n], 'float32');
   const outSize = batch * m * n;
@@ -147,40 +147,30 @@ function batchMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; at
   return out;
 }
 
+const override = new WasmKernelOverride(tf.BatchMatMul, batchMatMul as tf.KernelFunc);
+
+/** The stock kernel, for the cases passed back to it (set while the override is installed). */
+function stockKernel(): tf.KernelConfig {
+  return override.stock!;
+}
+
 /**
- * Replaces the wasm backend's BatchMatMul with the SIMD one (idempotent).
- * Returns false, changing nothing, when tfjs-backend-wasm is not loaded or
- * this runtime lacks wasm SIMD.
+ * Replaces the wasm backend's BatchMatMul (idempotent). Returns false,
+ * changing nothing, when tfjs-backend-wasm is not loaded or this runtime
+ * lacks wasm SIMD.
  */
 export function installWasmBatchMatMul(): boolean {
-  if (stock) return true;
-  const current = tf.getKernel(tf.BatchMatMul, 'wasm');
-  if (!current) return false;
+  if (!tf.getKernel(tf.BatchMatMul, 'wasm')) return false;
   simd ??= instantiate();
-  if (!simd) return false;
-  stock = current;
-  tf.unregisterKernel(tf.BatchMatMul, 'wasm');
-  tf.registerKernel({
-    kernelName: tf.BatchMatMul,
-    backendName: 'wasm',
-    // The stock kernel's setup still has to run: it serves the cases passed back to it.
-    ...(current.setupFunc ? { setupFunc: current.setupFunc } : {}),
-    ...(current.disposeFunc ? { disposeFunc: current.disposeFunc } : {}),
-    kernelFunc: batchMatMul as tf.KernelFunc,
-  });
-  return true;
+  return simd !== undefined && override.install();
 }
 
 /** Puts the stock BatchMatMul back (for comparisons); returns whether one was replaced. */
 export function uninstallWasmBatchMatMul(): boolean {
-  if (!stock) return false;
-  tf.unregisterKernel(tf.BatchMatMul, 'wasm');
-  tf.registerKernel(stock);
-  stock = undefined;
-  return true;
+  return override.uninstall();
 }
 
-/** True while the SIMD BatchMatMul is installed. */
+/** True while vitkit's BatchMatMul is installed. */
 export function wasmBatchMatMulInstalled(): boolean {
-  return stock !== undefined;
+  return override.stock !== undefined;
 }

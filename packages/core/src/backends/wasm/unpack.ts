@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { WasmKernelOverride } from './kernel_override.js';
 
 /**
  * Unpack (tf.unstack) for tfjs-backend-wasm that copies what each piece holds.
@@ -15,13 +16,11 @@ interface WasmBackendLike {
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
 
-let stock: tf.KernelConfig | undefined;
-
 function unpack(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo[] {
   const value = args.inputs['value']!;
   const rank = value.shape.length;
   const axis = (args.attrs?.['axis'] as number | undefined) ?? 0;
-  if ((axis !== 0 && axis !== -rank) || value.dtype === 'string') return stock!.kernelFunc(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo[];
+  if ((axis !== 0 && axis !== -rank) || value.dtype === 'string') return override.stock!.kernelFunc(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo[];
   const backend = args.backend as WasmBackendLike;
   const [n, ...pieceShape] = value.shape as [number, ...number[]];
   const size = tf.util.sizeFromShape(pieceShape);
@@ -35,22 +34,14 @@ function unpack(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?:
   return outputs;
 }
 
+const override = new WasmKernelOverride(tf.Unpack, unpack as unknown as tf.KernelFunc);
+
 /** Replaces the wasm backend's Unpack (idempotent); false when tfjs-backend-wasm is not loaded. */
 export function installWasmUnpack(): boolean {
-  if (stock) return true;
-  const current = tf.getKernel(tf.Unpack, 'wasm');
-  if (!current) return false;
-  stock = current;
-  tf.unregisterKernel(tf.Unpack, 'wasm');
-  tf.registerKernel({ ...current, kernelFunc: unpack as unknown as tf.KernelFunc });
-  return true;
+  return override.install();
 }
 
 /** Puts the stock Unpack back; returns whether one was replaced. */
 export function uninstallWasmUnpack(): boolean {
-  if (!stock) return false;
-  tf.unregisterKernel(tf.Unpack, 'wasm');
-  tf.registerKernel(stock);
-  stock = undefined;
-  return true;
+  return override.uninstall();
 }
