@@ -2,7 +2,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import { LayerNorm, Module, Rng, dropPath } from '@vitkit/core';
 import { Attention, type AttentionOutput } from './attention.js';
 import { Mlp } from './mlp.js';
-import type { AttentionStrategy } from './scaled_dot_product.js';
 
 export interface BlockConfig {
   dim: number;
@@ -15,7 +14,6 @@ export interface BlockConfig {
   attnDrop?: number;
   /** Stochastic-depth rate of this block's two residual branches. */
   dropPath?: number;
-  strategy?: AttentionStrategy;
 }
 
 export interface BlockForwardOptions {
@@ -48,7 +46,6 @@ export class Block extends Module {
         qkvBias: config.qkvBias ?? true,
         attnDrop: config.attnDrop ?? 0,
         projDrop: config.drop ?? 0,
-        strategy: config.strategy ?? 'auto',
         seed: rng.seed(),
       }),
     );
