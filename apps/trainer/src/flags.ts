@@ -39,3 +39,12 @@ export function choiceFlag<T extends string>(flags: Flags, name: string, choices
 export function booleanFlag(flags: Flags, name: string): boolean {
   return flags[name] === true;
 }
+
+/**
+ * `text` safe to print on a terminal: control characters (ANSI escapes in a
+ * file name, newlines) are shown as \\uXXXX escapes instead of acting.
+ */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

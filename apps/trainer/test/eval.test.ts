@@ -12,7 +12,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'vit-eval-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function vit(args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--conditions=@vitkit/source', '--import', 'tsx', 'apps/trainer/src/cli.ts', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, ['--conditions=@vitkit/source', '--import', 'tsx', 'apps/trainer/src/cli.ts', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 300_000 });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -119,5 +119,22 @@ describe('vit eval', () => {
     const r = vit(['eval', '--weights', join(tmp, 'nope.safetensors'), '--json']);
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('refuses data the model cannot have been trained on, and prints file names with escapes as text', () => {
+    // The web demo's Fashion-MNIST model: 28x28, 1 channel, 10 classes. The data: 3 channels, 4 classes.
+    const model = join(ROOT, 'apps/web-demo/public/models/fashion-mnist');
+    const rgb = join(tmp, 'rgb-4-classes');
+    mkdirSync(rgb);
+    writeFileSync(join(rgb, 'input_nhwc.npy'), serializeNpy({ shape: [8, 28, 28, 3], dtype: 'uint8', data: new Uint8Array(8 * 28 * 28 * 3).fill(100) }));
+    writeFileSync(join(rgb, 'labels.npy'), serializeNpy({ shape: [8], dtype: 'int32', data: Int32Array.from([0, 1, 2, 3, 0, 1, 2, 3]) }));
+    const r = vit(['eval', '--weights', model, '--data', rgb, '--json']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/the data has 3-channel images but the model takes 1 channel — evaluate on data like the data the model was trained on \(--data\)/);
+    const escaped = vit(['eval', '--weights', model, '--data', join(tmp, 'red\u001b[31mname'), '--json']);
+    expect(escaped.code).toBe(1);
+    expect(escaped.stderr).not.toContain('\u001b');
+    expect(escaped.stderr).toContain('red\\u001b[31mname');
   });
 });

@@ -1,11 +1,12 @@
 // Spawns `vit predict` on the shipped example and checks what it prints and saves.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseNpy } from '@vitkit/core';
+import { parseNpy, serializeNpy } from '@vitkit/core';
+import { parseSafetensors, serializeSafetensors } from '@vitkit/weights';
 
 const ROOT = resolve(fileURLToPath(new URL('../../../', import.meta.url)));
 const MICRO = 'fixtures/reference/vit-micro';
@@ -16,7 +17,7 @@ function vit(...args: string[]): { code: number; stdout: string; stderr: string 
   const r = spawnSync(process.execPath, ['--conditions=@vitkit/source', '--import', 'tsx', 'apps/trainer/src/cli.ts', 'predict', ...args], {
     cwd: ROOT,
     encoding: 'utf8',
-    timeout: 60_000,
+    timeout: 300_000,
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
@@ -85,6 +86,53 @@ describe('vit predict', () => {
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as { results: { top: { label: string }[] }[] };
     expect(out.results.map((x) => x.top[0]!.label)).toEqual(['T-shirt/top', 'Trouser', 'Sandal']);
+  });
+
+  it('takes the preprocessor_config.json inside a run directory given as --weights, not the one in its parent', () => {
+    const model = 'apps/web-demo/public/models/fashion-mnist';
+    const parent = join(tmp, 'runs');
+    const run = join(parent, 'fashion');
+    mkdirSync(run, { recursive: true });
+    for (const f of ['model.safetensors', 'config.json', 'preprocessor_config.json']) copyFileSync(join(ROOT, model, f), join(run, f));
+    // A parent folder's config that cannot work (its size is beyond any backend): used, it would fail.
+    writeFileSync(join(parent, 'preprocessor_config.json'), JSON.stringify({ do_resize: true, size: { height: 100000, width: 100000 } }));
+    const r = vit('apps/web-demo/public/samples/01-trouser.png', '--weights', run, '--backend', 'cpu', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as { results: { top: { label: string }[] }[] }).results[0]!.top[0]!.label).toBe('Trouser');
+  });
+
+  it('says what to do in CLI terms when the config and the checkpoint disagree on classes (no library option names)', () => {
+    const config = JSON.parse(readFileSync(join(ROOT, MICRO, 'hf-config.json'), 'utf8')) as Record<string, unknown>;
+    const threeClasses = { ...config, id2label: { 0: 'a', 1: 'b', 2: 'c' }, label2id: { a: 0, b: 1, c: 2 } };
+    const path = join(tmp, 'three-classes.json');
+    writeFileSync(path, JSON.stringify(threeClasses));
+    const r = vit(EXAMPLE, '--weights', `${MICRO}/timm.safetensors`, '--config', path);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/classifier has 10 classes but 3 were asked for — check --config against the checkpoint; .*--num-classes N/);
+    expect(r.stderr).not.toMatch(/headMode/);
+  });
+
+  it('refuses NaN inputs and non-finite weights instead of printing NaN probabilities', () => {
+    const input = npy(join(ROOT, EXAMPLE));
+    const data = Float32Array.from(input.data as Float32Array);
+    data[7] = Number.NaN;
+    const nanInput = join(tmp, 'nan-input.npy');
+    writeFileSync(nanInput, serializeNpy({ shape: input.shape, dtype: 'float32', data }));
+    const r = vit(nanInput, '--weights', `${MICRO}/timm.safetensors`, '--config', `${MICRO}/hf-config.json`);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/nan-input\.npy holds NaN at element 7 — inputs must be finite/);
+    const weights = parseSafetensors(new Uint8Array(readFileSync(join(ROOT, MICRO, 'timm.safetensors'))));
+    const head = weights.tensors.get('head.weight')!;
+    const inf = Float32Array.from(head.data as Float32Array);
+    inf[0] = Number.POSITIVE_INFINITY;
+    weights.tensors.set('head.weight', { shape: head.shape, data: inf });
+    const infWeights = join(tmp, 'inf.safetensors');
+    writeFileSync(infWeights, serializeSafetensors(weights.tensors));
+    const w = vit(EXAMPLE, '--weights', infWeights, '--config', `${MICRO}/hf-config.json`);
+    expect(w.code).toBe(1);
+    expect(w.stderr.trim().split('\n')).toHaveLength(1);
+    expect(w.stderr).toMatch(/tensor head\.weight holds Infinity \(at element 0\)/);
   });
 
   it('asks for --preprocess when no preprocessor_config.json is known', () => {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatDuration, ProgressBar } from '../src/train/progress.js';
 
-const step = (n: number) => ({ step: n, loss: 1.23456, lr: 1e-3, gradNorm: 1, epoch: 0, epochEnded: false, images: 128 });
+const step = (n: number) => ({ step: n, loss: 1.23456, lr: 1e-3, gradNorm: 1, epoch: 0, epochEnded: false, epochLoss: 1.23456, images: 128 });
 const progress = (logged: boolean) => ({ imagesPerSecond: 700.4, elapsedSeconds: 10, etaSeconds: 95, totalSteps: 100, logged });
 
 describe('ProgressBar', () => {

@@ -1,4 +1,5 @@
 import { ConfigError } from './errors.js';
+import { checkSizeLimits } from './limits.js';
 
 /**
  * How the encoder output is reduced to one vector per image (timm `global_pool`):
@@ -226,6 +227,8 @@ export function validateConfig(c: ViTConfig): void {
   if (c.labels !== undefined && c.numClasses > 0 && c.labels.length !== c.numClasses) {
     throw new ConfigError(`config.labels has ${c.labels.length} names but numClasses is ${c.numClasses}`, 'give one label per class');
   }
+  // Last: every size is valid on its own, now bound what they allocate together.
+  checkSizeLimits(c);
 }
 
 /** Patch grid [rows, cols] for a config. */

@@ -1,5 +1,6 @@
 export * from './errors.js';
 export * from './config.js';
+export * from './limits.js';
 export * from './presets.js';
 export * from './layout.js';
 export * from './module.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, numPrefixTokens, numTokens, patchGrid, presetConfig, presetNames, resolveConfig } from '../src/index.js';
+import { ConfigError, MAX_DEPTH, MAX_EMBED_DIM, MAX_IMAGE_SIDE, MAX_TENSOR_ELEMENTS, MAX_TOKENS, numPrefixTokens, numTokens, patchGrid, presetConfig, presetNames, resolveConfig, type ViTConfigInput } from '../src/index.js';
 
 describe('resolveConfig', () => {
   it('fills defaults and normalizes imageSize', () => {
@@ -106,5 +106,33 @@ describe('family presets (timm defaults)', () => {
     expect(presetConfig('vit_so400m_patch14_siglip_384')).toMatchObject({ imageSize: [378, 378], embedDim: 1152, depth: 27, mlpDim: 4304, classToken: false, pooling: 'map', activation: 'gelu' });
     expect(presetConfig('vit_large_patch16_siglip_512').activation).toBe('gelu_tanh');
     expect(presetConfig('deit_base_distilled_patch16_384')).toMatchObject({ distilled: true, imageSize: [384, 384], numClasses: 1000 });
+  });
+});
+
+describe('size limits (what the backends can address)', () => {
+  it('refuses tokens, widths, depths and classes beyond one tensor, naming the limit', () => {
+    const refused = (input: ViTConfigInput, pattern: RegExp): void => {
+      let error: unknown;
+      try {
+        resolveConfig(input);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      const message = (error as ConfigError).message;
+      expect(message).toMatch(pattern);
+      expect(message.split('\n')).toHaveLength(1);
+    };
+    refused({ imageSize: 65536 }, new RegExp(`image size 65536x65536 .*sides up to ${MAX_IMAGE_SIDE}`));
+    refused({ imageSize: 1e9, patchSize: 16 }, /image size 1000000000x1000000000/);
+    refused({ imageSize: 4096, patchSize: 16 }, new RegExp(`65537 tokens per image; attention over 12 heads can address at most 6688`));
+    refused({ imageSize: 2048, patchSize: 16, numHeads: 64, embedDim: 768 }, /16385 tokens per image; attention over 64 heads can address at most 2896/);
+    refused({ embedDim: 20000, numHeads: 8 }, new RegExp(`embedding width 20000 is above the limit of ${MAX_EMBED_DIM}`));
+    refused({ depth: 100000, embedDim: 8, numHeads: 1, mlpDim: 8 }, new RegExp(`depth 100000 is above the limit of ${MAX_DEPTH}`));
+    refused({ numClasses: 100_000_000 }, /100000000 classes at embedding width 768 is above the limit of 699050/);
+    refused({ depth: 1000, embedDim: 1024, numHeads: 16 }, /about \d+ weights, more than the 1073741824/);
+    // The largest real models stay within the limits.
+    expect(() => resolveConfig({ imageSize: 224, patchSize: 14, embedDim: 1408, numHeads: 16, depth: 40, mlpDim: 6144 })).not.toThrow(); // ViT-g/14
+    expect(MAX_TOKENS * MAX_TOKENS).toBeLessThanOrEqual(MAX_TENSOR_ELEMENTS);
   });
 });

@@ -1,4 +1,4 @@
-import { ConfigError } from '@vitkit/core';
+import { ConfigError, MAX_IMAGE_SIDE } from '@vitkit/core';
 import { checkPositiveInt } from './geometry.js';
 import { isInterpolation } from './resize/filters.js';
 import type { PreprocessSpec } from './spec.js';
@@ -36,6 +36,18 @@ export function validateSpec(spec: PreprocessSpec): void {
   if (c !== undefined) {
     checkPositiveInt('crop.height', c.height);
     checkPositiveInt('crop.width', c.width);
+  }
+  // Each size becomes an image buffer: refuse sides no backend tensor can hold (see @vitkit/core limits).
+  const sides = [
+    ...(r?.kind === 'shortest-edge' ? [['resize.size', r.size], ['resize.maxSize', r.maxSize]] : r ? [['resize.height', r.height], ['resize.width', r.width]] : []),
+    ...(c ? [['crop.height', c.height], ['crop.width', c.width]] : []),
+  ] as [string, number | undefined][];
+  for (const [what, side] of sides) {
+    if (side !== undefined && side > MAX_IMAGE_SIDE) {
+      throw new ConfigError(`${what} ${side} is above the limit of ${MAX_IMAGE_SIDE} pixels`, 'an image [side, side, 3] must fit one float32 tensor (2 GiB); use a smaller size');
+    }
+  }
+  if (c !== undefined) {
     if (c.convention !== 'torchvision' && c.convention !== 'hf') throw new ConfigError('crop.convention must be "torchvision" or "hf"');
     if (c.fill !== undefined) triple('crop.fill', c.fill, false);
   }

@@ -138,3 +138,20 @@ describe('reading configs', () => {
     expect(() => preprocess({ data: new Uint8Array(12), width: 2, height: 2, channels: 3 }, { mean: [0, 0, 0] })).toThrow(/both mean and std/);
   });
 });
+
+describe('sizes that become image buffers', () => {
+  it('refuses a preprocessor config whose size no backend tensor can hold, naming the field and the limit', () => {
+    const e = (() => {
+      try {
+        specFromHfConfig({ do_resize: true, size: { height: 100000, width: 100000 }, do_normalize: false });
+      } catch (x) {
+        return x;
+      }
+      return undefined;
+    })();
+    expect(e).toBeInstanceOf(ConfigError);
+    expect((e as Error).message).toMatch(/^resize\.height 100000 is above the limit of 13377 pixels — /);
+    expect(() => specFromHfConfig({ do_resize: true, size: { shortest_edge: 100000 }, do_center_crop: false })).toThrow(/resize\.size 100000 is above the limit/);
+    expect(() => specFromHfConfig({ do_resize: true, size: { height: 224, width: 224 } })).not.toThrow();
+  });
+});

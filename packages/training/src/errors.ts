@@ -34,3 +34,20 @@ export class WorkerError extends VitkitError {
     super('E_WORKER', reason, hint);
   }
 }
+
+/** An output file or directory cannot be created or written. */
+export class OutputError extends VitkitError {
+  constructor(reason: string, hint?: string, options?: { cause?: unknown }) {
+    super('E_OUTPUT', reason, hint, options);
+  }
+}
+
+/** The loss or the gradients stopped being finite numbers: the run diverged (no update was applied). */
+export class DivergenceError extends VitkitError {
+  readonly step: number;
+
+  constructor(step: number, what: string, value: number, hint: string) {
+    super('E_DIVERGED', `training diverged at step ${step}: ${what} is ${value}`, hint);
+    this.step = step;
+  }
+}

@@ -2,7 +2,7 @@
 export { registerGradients, gradientsRegistered } from './register_gradients.js';
 
 // Errors.
-export { DataError, TrainingConfigError, CheckpointError, GradientsUnavailableError, WorkerError } from './errors.js';
+export { DataError, TrainingConfigError, CheckpointError, GradientsUnavailableError, WorkerError, OutputError, DivergenceError } from './errors.js';
 
 // Loss and optimization.
 export { crossEntropy, smoothTargets, type CrossEntropyOptions, type Targets } from './loss.js';
@@ -18,6 +18,7 @@ export {
   classCounts,
   validateDataset,
   inferNumClasses,
+  checkInferredClassCount,
   type ImageDataset,
   type DatasetSplits,
   type Normalization,
@@ -77,13 +78,14 @@ export {
 export { combineShardGradients } from './parallel/combine.js';
 
 // Run directories.
-export { writeFileAtomic } from './run/atomic.js';
+export { makeDirectory, writeFileAtomic } from './run/atomic.js';
 export {
   saveRunCheckpoint,
   readRunCheckpoint,
   restoreTrainer,
   disposeRunCheckpoint,
   checkpointDirOf,
+  cleanStaleStaging,
   configJson,
   modelSafetensors,
   RUN_FILES,
@@ -94,6 +96,8 @@ export { MetricsLog, readMetrics, type MetricsRecord } from './run/metrics.js';
 export { renderTrainingPlot } from './run/plot.js';
 export {
   runTraining,
+  runOutputsIn,
+  removeRunOutputs,
   preprocessorConfig,
   METRICS_FILE,
   PLOT_FILE,

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Rng, serializeNpy, setupBackend } from '@vitkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  checkInferredClassCount,
   classCounts,
   DataError,
   defaultAugmentation,
@@ -152,6 +153,32 @@ describe('npy pair and ImageFolder', () => {
     await expect(loadDataset(dir)).rejects.toThrow(/3 images but 2 labels/);
   });
 
+  it('refuses inferred class counts that most classes would leave empty, and one-class labels', async () => {
+    const npy = join(tmp, 'npy-stray');
+    mkdirSync(npy);
+    const labels = (values: number[]): void =>
+      writeFileSync(join(npy, 'labels.npy'), serializeNpy({ shape: [values.length], dtype: 'int32', data: Int32Array.from(values) }));
+    writeFileSync(join(npy, 'input_nhwc.npy'), serializeNpy({ shape: [4, 2, 2, 1], dtype: 'float32', data: new Float32Array(16) }));
+    labels([0, 1, 2, 1_000_000]);
+    const stray = (await loadDataset(npy)).train;
+    expect(() => checkInferredClassCount(stray)).toThrow(/npy-stray train: labels go up to 1000000, so the model would have 1000001 classes, but only 4 of them have samples — pass --num-classes/);
+    labels([0, 0, 0, 0]);
+    const one = (await loadDataset(npy)).train;
+    expect(() => checkInferredClassCount(one)).toThrow(/every label is 0, one class; a classifier needs at least two/);
+    // A subset may lack some classes.
+    labels([0, 2, 2, 0]);
+    const partial = (await loadDataset(npy)).train;
+    expect(() => checkInferredClassCount(partial)).not.toThrow();
+    // An IDX label of 255 among 0..3 would make 256 classes.
+    const idx = join(tmp, 'idx-stray');
+    mkdirSync(idx);
+    writeFileSync(join(idx, 'train-images-idx3-ubyte'), serializeIdx([5, 2, 2], new Uint8Array(20)));
+    writeFileSync(join(idx, 'train-labels-idx1-ubyte'), serializeIdx([5], Uint8Array.from([0, 1, 2, 3, 255])));
+    const idxTrain = (await loadDataset(idx)).train;
+    expect(() => checkInferredClassCount(idxTrain)).toThrow(DataError);
+    expect(() => checkInferredClassCount(idxTrain)).toThrow(/labels go up to 255, so the model would have 256 classes, but only 5/);
+  });
+
   it('decodes class folders of PNGs into resized, center-cropped RGB images', async () => {
     const root = join(tmp, 'folder');
     for (const [split, n] of [['train', 3], ['val', 1]] as const) {
@@ -168,6 +195,21 @@ describe('npy pair and ImageFolder', () => {
     expect(Array.from(ds.train.labels)).toEqual([0, 0, 0, 1, 1, 1]);
     expect(Array.from(ds.train.images.subarray(0, 3))).toEqual([250, 0, 0]);
     expect(Array.from(ds.test!.images.subarray(8 * 8 * 3, 8 * 8 * 3 + 3))).toEqual([0, 0, 250]);
+  });
+
+  it('skips BMP files with a warning instead of failing on them, and refuses sizes no array holds', async () => {
+    const root = join(tmp, 'folder-bmp');
+    for (const cls of ['cat', 'dog']) {
+      mkdirSync(join(root, cls), { recursive: true });
+      writeFileSync(join(root, cls, '0.png'), png(8, 8, () => [10, 20, 30]));
+    }
+    // A BMP header: the decoders do not read BMP.
+    writeFileSync(join(root, 'dog', '1.bmp'), Uint8Array.from([0x42, 0x4d, 0, 0, 0, 0]));
+    const warnings: string[] = [];
+    const ds = await loadDataset(root, { imageSize: [8, 8], onWarning: (m) => warnings.push(m) });
+    expect(ds.train.shape[0]).toBe(2);
+    expect(warnings).toEqual([expect.stringMatching(/folder-bmp train: skipping 1 \.bmp file vitkit cannot decode \(e\.g\. dog\/1\.bmp\); convert them to PNG or JPEG/)]);
+    await expect(loadDataset(root, { imageSize: [50000, 50000] })).rejects.toThrow(/2 images of 50000x50000x3 need 15000000000 bytes, more than one array holds/);
   });
 
   it('explains what it expected for an unknown directory or path', async () => {

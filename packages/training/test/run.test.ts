@@ -3,11 +3,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { VisionTransformer } from '@vitkit/vit';
-import { parseSafetensors } from '@vitkit/weights';
+import { parseSafetensors, serializeSafetensors } from '@vitkit/weights';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CheckpointError,
+  DivergenceError,
+  restoreTrainer,
+  validateDataset,
   checkpointDirOf,
+  cleanStaleStaging,
+  makeDirectory,
+  OutputError,
+  removeRunOutputs,
+  runOutputsIn,
   disposeRunCheckpoint,
   MetricsLog,
   readMetrics,
@@ -40,6 +48,40 @@ describe('writeFileAtomic', () => {
     writeFileAtomic(p, new TextEncoder().encode('two'));
     expect(readFileSync(p, 'utf8')).toBe('two');
     expect(readdirSync(join(tmp, 'atomic'))).toEqual(['f.txt']);
+  });
+});
+
+describe('run directories', () => {
+  it('creates output directories once per level: under /proc an OutputError, not an endless loop', () => {
+    makeDirectory(join(tmp, 'made', 'a', 'b'));
+    expect(existsSync(join(tmp, 'made', 'a', 'b'))).toBe(true);
+    makeDirectory(join(tmp, 'made', 'a', 'b'));
+    if (existsSync('/proc/self')) expect(() => makeDirectory('/proc/vitkit-out/run')).toThrow(/cannot create directory \/proc\/vitkit-out: ENOENT — choose a directory you can write to/);
+    writeFileSync(join(tmp, 'made', 'file'), '');
+    expect(() => makeDirectory(join(tmp, 'made', 'file'))).toThrow(OutputError);
+    expect(() => writeFileAtomic(join(tmp, 'made', 'file', 'x.txt'), 'x')).toThrow(/cannot create directory .*file: a file of that name exists/);
+  });
+
+  it('removes temp files of dead writers and staging directories, and lists and removes an earlier run', () => {
+    const dir = join(tmp, 'stale');
+    mkdirSync(join(dir, 'checkpoint'), { recursive: true });
+    // pid 2^22 + 1 is above Linux's pid_max: no such process.
+    const dead = 4194305;
+    const stale = [`.metrics.jsonl.${dead}.3.tmp`, `.model.safetensors.${dead}.a1b2c3d4.tmp`];
+    for (const f of stale) writeFileSync(join(dir, f), 'partial');
+    writeFileSync(join(dir, 'checkpoint', `.optimizer.safetensors.${dead}.7.tmp`), 'partial');
+    const live = `.config.json.${process.pid}.9.tmp`;
+    writeFileSync(join(dir, live), 'being written');
+    mkdirSync(join(dir, `.checkpoint.staging-${dead}-5`));
+    writeFileSync(join(dir, 'notes.txt'), 'mine');
+    writeFileSync(join(dir, 'metrics.jsonl'), '');
+    cleanStaleStaging(dir);
+    expect(readdirSync(dir).sort()).toEqual([live, 'checkpoint', 'metrics.jsonl', 'notes.txt']);
+    expect(readdirSync(join(dir, 'checkpoint'))).toEqual([]);
+    expect(runOutputsIn(dir)).toEqual(['metrics.jsonl', 'checkpoint']);
+    removeRunOutputs(dir);
+    expect(runOutputsIn(dir)).toEqual([]);
+    expect(existsSync(join(dir, 'notes.txt'))).toBe(true);
   });
 });
 
@@ -146,6 +188,90 @@ describe('runTraining', () => {
     expect(JSON.parse(readFileSync(join(out, 'preprocessor_config.json'), 'utf8'))).toMatchObject({ image_mean: [0.286], image_std: [0.353], do_rescale: true });
     trainer.dispose();
     model.dispose();
+  });
+
+  it('averages a resumed epoch over all its steps (the running loss is in the checkpoint)', async () => {
+    const straightModel = tiny();
+    const straight = new Trainer(straightModel, train, { batchSize: 16, steps: 6, shuffle: false });
+    const straightRun = await runTraining(straight, { outDir: join(tmp, 'epoch-straight'), validation: val, logEvery: 1 });
+    expect(straightRun.status).toBe('completed');
+    const epochLoss = (dir: string): number => readMetrics(join(dir, 'metrics.jsonl')).find((x) => x.type === 'epoch')!.train_loss as number;
+    const expected = epochLoss(join(tmp, 'epoch-straight'));
+    const stepLosses = readMetrics(join(tmp, 'epoch-straight', 'metrics.jsonl')).filter((x) => x.type === 'step').map((x) => x.loss as number);
+    expect(expected).toBeCloseTo(stepLosses.reduce((a, b) => a + b, 0) / 6, 5);
+    straight.dispose();
+    straightModel.dispose();
+
+    const out = join(tmp, 'epoch-resumed');
+    const firstModel = tiny();
+    const first = new Trainer(firstModel, train, { batchSize: 16, steps: 6, shuffle: false });
+    const controller = new AbortController();
+    await runTraining(first, { outDir: out, validation: val, logEvery: 1, signal: controller.signal, onStep: (r) => r.step === 4 && controller.abort() });
+    first.dispose();
+    firstModel.dispose();
+    const model = tiny();
+    const resumed = new Trainer(model, train, { batchSize: 16, steps: 6, shuffle: false });
+    const c = readRunCheckpoint(out);
+    expect(c.stateFile.state).toMatchObject({ step: 4, epochLossCount: 4 });
+    restoreTrainer(resumed, c);
+    disposeRunCheckpoint(c);
+    await runTraining(resumed, { outDir: out, validation: val, logEvery: 1, resumed: true });
+    expect(epochLoss(out)).toBeCloseTo(expected, 5);
+    resumed.dispose();
+    model.dispose();
+  });
+
+  it('stops a diverging run with a DivergenceError, no update applied and the last checkpoint kept', async () => {
+    const model = tiny();
+    const trainer = new Trainer(model, train, { batchSize: 16, steps: 6, lr: 1e30, warmup: 0, schedule: 'constant' });
+    const out = join(tmp, 'diverged');
+    const e = await runTraining(trainer, { outDir: out, logEvery: 1, checkpointEvery: 1 }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(DivergenceError);
+    const step = (e as DivergenceError).step;
+    expect((e as Error).message).toMatch(new RegExp(`^training diverged at step ${step}: the (loss|gradient norm) is (NaN|Infinity|-Infinity) — lower the learning rate \\(it is 1e\\+30\\)`));
+    expect(trainer.step).toBe(step - 1);
+    // The checkpoint of the step before is on disk, and it is all finite (readRunCheckpoint refuses NaN).
+    const c = readRunCheckpoint(out);
+    expect(c.stateFile.state.step).toBe(step - 1);
+    disposeRunCheckpoint(c);
+    trainer.dispose();
+    model.dispose();
+  });
+
+  it('refuses a checkpoint file changed after it was saved, and NaN in a checkpoint or in float images', async () => {
+    const model = tiny();
+    const trainer = new Trainer(model, train, { batchSize: 16, steps: 1 });
+    trainer.trainStep();
+    const out = join(tmp, 'edited');
+    saveRunCheckpoint(out, trainer);
+    const optimizerPath = join(out, 'checkpoint', 'optimizer.safetensors');
+    const original = readFileSync(optimizerPath);
+    // Transpose a square moment (same shape, other values): only the checksum can tell.
+    const parsed = parseSafetensors(original);
+    const name = [...parsed.tensors.keys()].find((k) => k.endsWith('attn.proj.weight'))!;
+    const t = parsed.tensors.get(name)!;
+    const [rows, cols] = t.shape as [number, number];
+    expect(rows).toBe(cols);
+    const transposed = new Float32Array(t.data.length);
+    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) transposed[j * rows + i] = t.data[i * cols + j]!;
+    parsed.tensors.set(name, { shape: t.shape, data: transposed });
+    writeFileSync(optimizerPath, serializeSafetensors(parsed.tensors, { metadata: parsed.metadata }));
+    expect(() => readRunCheckpoint(out)).toThrow(/optimizer.safetensors does not match the checksum trainer_state.json recorded for it/);
+    // A NaN saved by an older vitkit (no checksums) is refused by value, naming the tensor.
+    const statePath = join(out, 'checkpoint', 'trainer_state.json');
+    const state = JSON.parse(readFileSync(statePath, 'utf8')) as { checksums?: unknown };
+    delete state.checksums;
+    writeFileSync(statePath, JSON.stringify(state));
+    const data = Float32Array.from(t.data);
+    data[3] = Number.NaN;
+    parsed.tensors.set(name, { shape: t.shape, data });
+    writeFileSync(optimizerPath, serializeSafetensors(parsed.tensors, { metadata: parsed.metadata }));
+    expect(() => readRunCheckpoint(out)).toThrow(new RegExp(`tensor ${name.replace(/\./g, '\\.')} holds NaN \\(at element 3\\)`));
+    trainer.dispose();
+    model.dispose();
+    const images = new Float32Array(2 * 4 * 4);
+    images[20] = Number.POSITIVE_INFINITY;
+    expect(() => validateDataset({ name: 'x', images, shape: [2, 4, 4, 1], labels: Int32Array.from([0, 1]), numClasses: 2 })).toThrow(/x: pixel value Infinity in sample 1/);
   });
 
   it('stops at an abort with a checkpoint, and a restored run drops metrics logged after it', async () => {

@@ -83,3 +83,16 @@ export class CheckpointNotFoundError extends VitkitError {
     super('E_NOT_FOUND', `${what} not found`, hint);
   }
 }
+
+/** A checkpoint tensor holds NaN or an infinity: a diverged run or a damaged file (code E_FORMAT). */
+export class NonFiniteWeightsError extends FormatError {
+  readonly tensor: string;
+
+  constructor(tensor: string, value: number, index: number, where?: string) {
+    super(
+      `${where ? `${where}: ` : ''}tensor ${tensor} holds ${value} (at element ${index}); a model with non-finite weights only predicts NaN`,
+      'the run that wrote it diverged or the file is damaged; use an earlier checkpoint',
+    );
+    this.tensor = tensor;
+  }
+}

@@ -2,7 +2,7 @@
 // conventions (timm, Hugging Face, torchvision, JAX), sources (files, URLs,
 // the Hugging Face Hub with a cache), and loading into timm-named state dicts.
 export * from './errors.js';
-export { type RawData, type RawTensor, type RawTensors, numel, transposeRaw, reshapeRaw } from './raw_tensor.js';
+export { type RawData, type RawTensor, type RawTensors, numel, transposeRaw, reshapeRaw, checkFinite } from './raw_tensor.js';
 export { SAFETENSORS_DTYPES, type SafetensorsDtype, type FloatStorage, f16ToNumber, numberToF16, numberToBF16, decodeF16, decodeBF16 } from './dtypes.js';
 export {
   parseSafetensors,

@@ -15,7 +15,7 @@ import { detectConvention, type Convention } from './conventions/convention.js';
 import { convertToTimm, numHeadsFromJax } from './conventions/convert.js';
 import { freshHead } from './head.js';
 import { inferConfig } from './infer_config.js';
-import type { RawTensors } from './raw_tensor.js';
+import { checkFinite, type RawTensors } from './raw_tensor.js';
 import { readCheckpoint, type CheckpointSource, type RawCheckpoint, type ReadOptions } from './sources/read.js';
 import { toStateDict } from './state_dict.js';
 import { checkTimmTensors } from './timm_layout.js';
@@ -101,6 +101,7 @@ export function resolveNumHeads(raw: Pick<RawCheckpoint, 'tensors' | 'fileConfig
  */
 export function prepareCheckpoint(raw: RawCheckpoint, options: PrepareOptions = {}): PreparedCheckpoint {
   const convention = options.convention ?? detectConvention(raw.tensors.keys());
+  checkFinite(raw.tensors);
   const converted = convertToTimm(raw.tensors, convention);
   const tensors = converted.tensors;
   const dropped = [...converted.dropped];

@@ -1,4 +1,4 @@
-import { WeightsFormatError } from './errors.js';
+import { NonFiniteWeightsError, WeightsFormatError } from './errors.js';
 
 /**
  * A tensor as plain typed-array data, before any tfjs tensor exists. Floats
@@ -21,6 +21,23 @@ export function numel(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) n *= d;
   return n;
+}
+
+/**
+ * Refuses tensors that hold NaN or an infinity (NonFiniteWeightsError naming
+ * the first such tensor); integer tensors are skipped. One pass over the data,
+ * no allocation. `where` (a file) prefixes the message.
+ */
+export function checkFinite(tensors: Iterable<readonly [string, Pick<RawTensor, 'data'>]>, where?: string): void {
+  for (const [name, t] of tensors) {
+    const d = t.data;
+    if (!(d instanceof Float32Array)) continue;
+    for (let i = 0; i < d.length; i++) {
+      const v = d[i]!;
+      // v - v is 0 for finite numbers and NaN for NaN and the infinities.
+      if (v - v !== 0) throw new NonFiniteWeightsError(name, v, i, where);
+    }
+  }
 }
 
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {

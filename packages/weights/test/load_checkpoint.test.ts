@@ -8,6 +8,7 @@ import {
   CheckpointShapeError,
   inferConfig,
   loadCheckpoint,
+  NonFiniteWeightsError,
   serializeSafetensors,
   timmShapes,
   type RawTensors,
@@ -87,6 +88,19 @@ describe('checks against the architecture', () => {
     expect(e).toBeInstanceOf(CheckpointShapeError);
     expect((e as CheckpointShapeError).tensor).toBe('blocks.1.mlp.fc2.weight');
     expect((e as CheckpointShapeError).message).toMatch(/shape mismatch for blocks\.1\.mlp\.fc2\.weight: expected \[32, 64\], got \[32, 32\]/);
+  });
+
+  it('refuses NaN and infinite weights on load, naming the tensor', async () => {
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY]) {
+      const t = referenceTimm();
+      const w = Float32Array.from(t.get('blocks.0.attn.qkv.weight')!.data);
+      w[5] = bad;
+      t.set('blocks.0.attn.qkv.weight', { shape: t.get('blocks.0.attn.qkv.weight')!.shape, data: w });
+      const e = await loadCheckpoint(writeTemp(t), { numHeads: 4 }).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(NonFiniteWeightsError);
+      expect((e as NonFiniteWeightsError).tensor).toBe('blocks.0.attn.qkv.weight');
+      expect((e as Error).message).toMatch(new RegExp(`tensor blocks\\.0\\.attn\\.qkv\\.weight holds ${bad} \\(at element 5\\).* — .*use an earlier checkpoint`));
+    }
   });
 
   it('a config that disagrees with the checkpoint is a shape error', async () => {

@@ -1,7 +1,7 @@
 // `vit eval`: top-1 accuracy of a checkpoint on a dataset's test split.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { setupBackend, type BackendChoice } from '@vitkit/core';
+import { MAX_CLASSES, setupBackend, type BackendChoice } from '@vitkit/core';
 import {
   DEFAULT_TTA_ZOOM,
   evaluate,
@@ -14,7 +14,7 @@ import {
 } from '@vitkit/training';
 import type { Command, Flags } from '../command.js';
 import { UsageError } from '../errors.js';
-import { booleanFlag, choiceFlag, numberFlag, requiredString, stringFlag } from '../flags.js';
+import { booleanFlag, choiceFlag, numberFlag, printable, requiredString, stringFlag } from '../flags.js';
 import { buildModel, readConfigSpec } from '../train/model_setup.js';
 import { DEFAULT_DATA, trainValSplit } from './train.js';
 
@@ -101,7 +101,7 @@ export const evalCommand: Command = {
     const weights = requiredString(flags, 'weights');
     const config = readConfigSpec(stringFlag(flags, 'config'));
     const splitName = choiceFlag(flags, 'split', ['test', 'train', 'all', 'val'] as const);
-    const numClasses = numberFlag(flags, 'num-classes', { integer: true, min: 1 });
+    const numClasses = numberFlag(flags, 'num-classes', { integer: true, min: 1, max: MAX_CLASSES });
     const batchSize = numberFlag(flags, 'batch-size', { integer: true, min: 1 }) ?? 256;
     const tta = choiceFlag(flags, 'tta', TEST_TIME_AUGMENTATIONS) ?? 'none';
     const zoom = numberFlag(flags, 'tta-zoom', { min: 0, max: 1 }) ?? DEFAULT_TTA_ZOOM;
@@ -117,6 +117,7 @@ export const evalCommand: Command = {
       const dataset = await loadDataset(data === 'fashion-mnist' ? data : resolve(data), {
         ...(numClasses !== undefined ? { numClasses } : {}),
         imageSize: model.config.imageSize,
+        onWarning: (m) => process.stderr.write(`warning: ${printable(m)}\n`),
       });
       let ds: ImageDataset;
       let split: string;
@@ -136,6 +137,17 @@ export const evalCommand: Command = {
       // Normalize uint8 images as training did (float images are used as they are).
       const norm = normalizationBeside(weights);
       if (norm && norm.mean.length === ds.shape[3]) ds = { ...ds, normalization: norm };
+      const [, , , channels] = ds.shape;
+      // ImageFolder decodes every image to RGB; a gray model sees their luma. Other data is stored with its channels.
+      if (channels !== model.config.inChannels && dataset.kind !== 'image-folder') {
+        throw new UsageError(`the data has ${channels}-channel images but the model takes ${model.config.inChannels === 1 ? '1 channel' : `${model.config.inChannels} channels`}`, 'evaluate on data like the data the model was trained on (--data)');
+      }
+      if (ds.classNames && numClasses === undefined && ds.classNames.length !== model.config.numClasses) {
+        throw new UsageError(
+          `the data has ${ds.classNames.length} classes (${ds.classNames.slice(0, 4).join(', ')}${ds.classNames.length > 4 ? ', ...' : ''}) but the model ${model.config.numClasses}`,
+          'evaluate on data with the classes the model was trained on (--data)',
+        );
+      }
       if (ds.numClasses > model.config.numClasses) {
         throw new UsageError(`the data has ${ds.numClasses} classes but the model only ${model.config.numClasses}`, 'evaluate on data with the classes the model was trained on');
       }

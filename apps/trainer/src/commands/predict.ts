@@ -1,6 +1,6 @@
 // `vit predict`: classify images with a ViT checkpoint and print the top-K
 // classes, optionally saving logits and attention maps.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -21,7 +21,7 @@ import { disposeViTOutput, viTFromCheckpoint, type VisionTransformer } from '@vi
 import { configInputFromJson, loadCheckpoint, writeFileAtomic, type LoadOptions } from '@vitkit/weights';
 import type { Command, Flags } from '../command.js';
 import { UsageError } from '../errors.js';
-import { booleanFlag, choiceFlag, numberFlag, requiredString, stringFlag } from '../flags.js';
+import { booleanFlag, choiceFlag, numberFlag, printable, requiredString, stringFlag } from '../flags.js';
 
 const BACKENDS = ['auto', 'cpu', 'wasm', 'tensorflow'] as const;
 
@@ -102,7 +102,7 @@ export const predictCommand: Command = {
         if (saveAttention) {
           for (const [i, a] of (out.attentions ?? []).entries()) await writeNpyAtomic(join(saveAttention, `attention_block${i}.npy`), a);
         }
-        const names = npyInput ? [basename(positionals[0]!)] : positionals.map((p) => basename(p));
+        const names = (npyInput ? [basename(positionals[0]!)] : positionals.map((p) => basename(p))).map(printable);
         console.log(json ? JSON.stringify({ backend: backend.name, results }) : formatTable(backend.name, results, names));
       } finally {
         disposeViTOutput(out);
@@ -159,7 +159,14 @@ async function readNpyImages(path: string, config: ViTConfig): Promise<ImageBatc
       npy.shape.length === 4 && npy.shape[1] === c ? 'the input looks NCHW: transpose it to NHWC' : `preprocess images to ${h}x${w} with ${c} channels`,
     );
   }
-  return { data: npy.data as Float32Array, shape };
+  const data = npy.data as Float32Array;
+  const bad = data.findIndex((v) => v - v !== 0);
+  if (bad >= 0) throw new FormatError(`${path} holds ${data[bad]} at element ${bad}`, 'inputs must be finite numbers; preprocess the images again');
+  return { data, shape };
+}
+
+function isDirectory(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
 }
 
 /**
@@ -175,7 +182,8 @@ async function imageSpec(preprocess: string | undefined, config: ViTConfig, near
   }
   for (const file of nearFiles) {
     if (file === undefined || file.includes('://') || isPresetName(file)) continue;
-    const candidate = join(dirname(file), 'preprocessor_config.json');
+    // A run directory holds its own preprocessor_config.json; a file has it beside it.
+    const candidate = join(isDirectory(file) ? file : dirname(file), 'preprocessor_config.json');
     if (existsSync(candidate)) return resolveSpec({ config: candidate });
   }
   throw new UsageError(

@@ -4,14 +4,14 @@
 // subset shipped in data/, in a few minutes on two CPU cores. Its flags are
 // one table (train/options.ts); --recipe reads them from a file.
 import { join, resolve } from 'node:path';
-import { setupBackend } from '@vitkit/core';
-import { registerGradients, runTraining } from '@vitkit/training';
+import { setupBackend, VitkitError } from '@vitkit/core';
+import { checkpointDirOf, DivergenceError, registerGradients, runTraining } from '@vitkit/training';
 import type { Command, Flags } from '../command.js';
 import { parseArgsOptions, usageLines } from '../flag_table.js';
 import { readTrainOptions, settingsOf, TRAIN_FLAGS } from '../train/options.js';
 import { ProgressBar } from '../train/progress.js';
 import { describeRun, epochLine, resultJson, resultLines } from '../train/report.js';
-import { carriedValues, readResumedRun, resumeDir, savedExtra, savedWorkerCount } from '../train/resume.js';
+import { carriedValues, checkFreshRunDir, readResumedRun, resumeDir, savedExtra, savedWorkerCount, startOver } from '../train/resume.js';
 import { onInterrupt, openSession } from '../train/session.js';
 
 export { DEFAULT_DATA, TRAIN_DEFAULTS } from '../train/options.js';
@@ -46,6 +46,7 @@ export const trainCommand: Command = {
       if (!values.json) console.log(text);
     };
     const outDir = values.resume !== undefined ? resumeDir(values.resume, values.out) : resolve(values.out ?? join('runs', timestamp()));
+    const replaced = values.resume === undefined ? checkFreshRunDir(outDir, values.overwrite === true) : [];
     // A resumed run keeps its worker count unless told otherwise (another count changes dropout draws and rounding).
     const workers = given.workers ?? (values.resume !== undefined ? savedWorkerCount(outDir) : values.workers);
     // Each data-parallel thread gets one core: the wasm backend's own threads would only compete.
@@ -57,6 +58,7 @@ export const trainCommand: Command = {
     const session = await openSession(settings, { checkpoint: resumed?.checkpoint, workers, backend: backend.name, log });
     for (const line of describeRun(session, { resumed: resumed !== undefined, backend: backend.name, workers, outDir })) log(line);
 
+    startOver(outDir, replaced);
     const { trainer } = session;
     const interrupt = onInterrupt(values.json === true);
     const bar = new ProgressBar(process.stdout, { tty: !values.json && process.stdout.isTTY === true });
@@ -92,6 +94,11 @@ export const trainCommand: Command = {
       if (values.json) console.log(JSON.stringify(resultJson(result, { outDir, backend: backend.name, tta: carried.tta })));
       else for (const line of resultLines(result, { outDir, tta: carried.tta })) log(line);
       return result.status === 'interrupted' ? 130 : 0;
+    } catch (e) {
+      if (!(e instanceof DivergenceError)) throw e;
+      bar.clear();
+      const kept = checkpointDirOf(outDir) ? `the last checkpoint in ${outDir} (before the divergence) is kept` : 'no checkpoint was saved';
+      throw new VitkitError(e.code, e.reason, `lower --lr (it is ${settings.trainer.lr})${settings.trainer.clipGrad ? '' : ' or clip gradients with --clip-grad 1'}; ${kept}`);
     } finally {
       interrupt.remove();
       await session.close();

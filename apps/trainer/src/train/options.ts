@@ -4,7 +4,7 @@
 // check and the recipe keys all come from it.
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ViTConfigInput } from '@vitkit/core';
+import { MAX_CLASSES, MAX_IMAGE_SIDE, type ViTConfigInput } from '@vitkit/core';
 import { DEFAULT_CROP_SCALE, TEST_TIME_AUGMENTATIONS, type TrainerOptions } from '@vitkit/training';
 import type { Flags } from '../command.js';
 import { UsageError } from '../errors.js';
@@ -37,13 +37,23 @@ export const TRAIN_FLAGS = {
     help: 'fashion-mnist | a directory: MNIST-style IDX (.gz ok), CIFAR-10 binary,\ninput_nhwc.npy + labels.npy, or ImageFolder (class subfolders of images)\n',
   },
   valSplit: { group: 'data', arg: 'F', parse: number({ min: 0, max: 0.9 }), run: true, default: 0.05, help: 'fraction of the training set held out for per-epoch accuracy' },
-  numClasses: { group: 'data', arg: 'N', parse: count, run: true, shownDefault: 'from the data', help: 'classifier outputs; with --weights, a fresh head if different' },
+  numClasses: {
+    group: 'data', arg: 'N', run: true,
+    parse: checked(count, (v, label) => {
+      if (v > MAX_CLASSES) throw new UsageError(`${label} ${v} is above the limit of ${MAX_CLASSES} classes`, 'the classifier [width, classes] must fit one float32 tensor (2 GiB); use fewer classes');
+    }),
+    shownDefault: 'from the data', help: 'classifier outputs; with --weights, a fresh head if different' },
   weights: { group: 'model', arg: 'SRC', parse: text, run: true, help: 'start from a checkpoint (safetensors/npz, timm/HF/torchvision/JAX names, hf://...)' },
   config: {
     group: 'model', arg: 'FILE|PRESET', parse: text, run: true, cliOnly: true,
     shownDefault: `dim ${a.embedDim}, depth ${a.depth}, ${a.numHeads} heads, MLP ${a.mlpDim}`, help: 'architecture: config.json or a preset; replaces a recipe\'s "model"',
   },
-  imageSize: { group: 'model', arg: 'N', parse: count, run: true, help: "train at this size (images are resized; a checkpoint's position embedding is resampled)" },
+  imageSize: {
+    group: 'model', arg: 'N', run: true,
+    parse: checked(count, (v, label) => {
+      if (v > MAX_IMAGE_SIDE) throw new UsageError(`${label} ${v} is above the limit of ${MAX_IMAGE_SIDE} pixels`, 'an image [side, side, 3] must fit one float32 tensor (2 GiB); use a smaller size');
+    }),
+    help: "train at this size (images are resized; a checkpoint's position embedding is resampled)" },
   dropout: { group: 'model', arg: 'P', parse: rate, run: true, default: 0, help: 'dropout' },
   dropPath: { group: 'model', arg: 'P', parse: rate, run: true, default: 0, help: 'stochastic depth of the last block' },
   epochs: { group: 'optimization', arg: 'N', parse: count, default: 8, help: 'passes over the training set' },
@@ -86,6 +96,7 @@ export const TRAIN_FLAGS = {
   seed: { group: 'optimization', arg: 'N', parse: number({ integer: true, min: 0 }), run: true, default: 0, help: 'seeds initialization, shuffling, augmentation, dropout' },
   out: { group: 'run', arg: 'DIR', parse: text, cliOnly: true, shownDefault: 'runs/<timestamp>', help: 'run directory' },
   resume: { group: 'run', arg: 'DIR', parse: text, cliOnly: true, help: 'continue a run from its last checkpoint (--steps/--epochs may extend it)' },
+  overwrite: { group: 'run', parse: toggle, cliOnly: true, help: 'start over in an --out directory that holds a run (deletes its metrics,\ncheckpoint and model); without it such a directory is refused' },
   checkpointEvery: {
     group: 'run', arg: 'N', parse: count, default: 0, shownDefault: 'none',
     help: 'also checkpoint every N steps (always: each epoch end, the end, Ctrl-C)',
@@ -152,7 +163,8 @@ export interface TrainOptions {
 export function readTrainOptions(flags: Flags): TrainOptions {
   if (flags['resume'] !== undefined) {
     const fixed = RUN_DEFINING.find((k) => flags[flagName(k)] !== undefined);
-    const free = keys.filter((k) => !spec(k).run && !['resume', 'out', 'json'].includes(k)).map((k) => `--${flagName(k)}`);
+    if (flags['overwrite'] !== undefined) throw new UsageError('--overwrite and --resume contradict each other', '--resume continues the run, --overwrite starts it over: give one');
+    const free = keys.filter((k) => !spec(k).run && !['resume', 'out', 'json', 'overwrite'].includes(k)).map((k) => `--${flagName(k)}`);
     if (fixed) throw new UsageError(`--${flagName(fixed)} cannot be changed when resuming`, `a resumed run keeps its settings; only ${free.slice(0, -1).join(', ')} and ${free.at(-1)} may be given`);
   }
   const given = givenValues(TRAIN_FLAGS, flags);

@@ -2,7 +2,7 @@
 // checkpoint with the settings it was started with (flags or a recipe).
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { checkpointDirOf, disposeRunCheckpoint, readRunCheckpoint, RUN_FILES, TEST_TIME_AUGMENTATIONS, type RunCheckpoint, type TestTimeAugmentation } from '@vitkit/training';
+import { checkpointDirOf, disposeRunCheckpoint, readRunCheckpoint, removeRunOutputs, RUN_FILES, runOutputsIn, TEST_TIME_AUGMENTATIONS, type RunCheckpoint, type TestTimeAugmentation } from '@vitkit/training';
 import { UsageError } from '../errors.js';
 import type { RunSettings, TrainValues } from './options.js';
 
@@ -26,6 +26,29 @@ export function resumeDir(resume: string, out: string | undefined): string {
   const dir = resolve(resume);
   if (!existsSync(dir)) throw new UsageError(`--resume ${resume}: no such directory`);
   return dir;
+}
+
+/**
+ * A new run's --out: refused when it holds an earlier run (its metrics,
+ * checkpoint and model would be replaced) unless --overwrite is given.
+ * Returns what start-over must delete (see startOver).
+ */
+export function checkFreshRunDir(dir: string, overwrite: boolean): string[] {
+  const found = runOutputsIn(dir);
+  if (found.length > 0 && !overwrite) {
+    throw new UsageError(
+      `--out ${dir} already holds a run (${found.join(', ')})`,
+      `continue it with --resume ${dir}, or start over with --overwrite (deletes its metrics, checkpoint and model)`,
+    );
+  }
+  return found;
+}
+
+/** --overwrite: deletes the earlier run's files, saying so on stderr (even with --json). */
+export function startOver(dir: string, found: string[]): void {
+  if (found.length === 0) return;
+  process.stderr.write(`vit train: --overwrite: deleting the earlier run in ${dir} (${found.join(', ')}) and starting over\n`);
+  removeRunOutputs(dir);
 }
 
 /** The --workers a run directory was trained with (1 when unknown); read before any tensor exists. */
@@ -61,6 +84,14 @@ export function readResumedRun(dir: string, given: Pick<Partial<TrainValues>, 'e
   }
   const { epochs, steps } = given;
   const settings = { ...saved, trainer: { ...saved.trainer, ...(epochs !== undefined ? { epochs } : {}), ...(steps !== undefined ? { steps } : {}) } };
+  // A run cannot be resumed to a step it has passed: its checkpoint would be kept and nothing trained.
+  const at = checkpoint.stateFile.state.step;
+  const total = settings.trainer.steps ?? (settings.trainer.epochs ?? 1) * checkpoint.stateFile.stepsPerEpoch;
+  if (total < at) {
+    disposeRunCheckpoint(checkpoint);
+    const flag = steps !== undefined ? `--steps ${steps}` : epochs !== undefined ? `--epochs ${epochs}` : `the run's ${total} steps`;
+    throw new UsageError(`${flag} is below the step the run is at (${at})`, `give --steps above ${at} (or more --epochs) to train further; the run is kept as it is`);
+  }
   const tta = TEST_TIME_AUGMENTATIONS.find((t) => t === extra.tta);
   return { checkpoint, settings, carried: { ...extra.cadence, ...(tta ? { tta } : {}) } };
 }

@@ -3,6 +3,7 @@
 // architecture), the data-parallel workers and the Trainer.
 import type { BackendName, ViTConfigInput } from '@vitkit/core';
 import {
+  checkInferredClassCount,
   defaultAugmentation,
   disposeRunCheckpoint,
   GradientWorkerPool,
@@ -17,6 +18,7 @@ import {
 } from '@vitkit/training';
 import type { VisionTransformer } from '@vitkit/vit';
 import { configInputFromJson } from '@vitkit/weights';
+import { printable } from '../flags.js';
 import { buildModel, readConfigSpec, type ModelSetup } from './model_setup.js';
 import { TRAIN_DEFAULTS, type RunSettings } from './options.js';
 
@@ -66,11 +68,15 @@ export async function openSession(settings: RunSettings, o: SessionOptions): Pro
       ...(settings.numClasses !== undefined ? { numClasses: settings.numClasses } : {}),
       ...(dataImageSize !== undefined ? { imageSize: typeof dataImageSize === 'number' ? [dataImageSize, dataImageSize] : dataImageSize } : {}),
       fashionMnist: { onProgress: (m) => o.log(m) },
+      onWarning: (m) => process.stderr.write(`warning: ${printable(m)}\n`),
     });
   } catch (e) {
     if (checkpoint) disposeRunCheckpoint(checkpoint);
     throw e;
   }
+  // With no count given (--num-classes, a checkpoint) and no class names, the largest label sets the classifier's width.
+  const countFromLabels = !checkpoint && !settings.weights && settings.numClasses === undefined && !dataset.train.classNames;
+  if (countFromLabels) checkInferredClassCount(dataset.train);
   const [, h, w, c] = dataset.train.shape;
   const seed = settings.trainer.seed ?? 0;
   const overrides: ViTConfigInput = {

@@ -38,6 +38,14 @@ export function validateDataset(d: ImageDataset): void {
   if (d.images.length !== n * h * w * c) {
     throw new DataError(`${d.name}: ${d.images.length} pixel values do not fill [${d.shape.join(', ')}]`, 'the file may be truncated');
   }
+  if (d.images instanceof Float32Array) {
+    for (let i = 0; i < d.images.length; i++) {
+      const v = d.images[i]!;
+      if (v - v !== 0) {
+        throw new DataError(`${d.name}: pixel value ${v} in sample ${Math.floor(i / (h * w * c))}`, 'images must be finite numbers; clean or re-export the data');
+      }
+    }
+  }
   if (d.labels.length !== n) throw new DataError(`${d.name}: ${n} images but ${d.labels.length} labels`, 'images and labels must come in pairs');
   if (!Number.isInteger(d.numClasses) || d.numClasses < 1) throw new DataError(`${d.name}: numClasses must be >= 1, got ${d.numClasses}`);
   for (let i = 0; i < n; i++) {
@@ -79,4 +87,23 @@ export function inferNumClasses(labels: Int32Array, atLeast = 0): number {
   let max = -1;
   for (const y of labels) if (y > max) max = y;
   return Math.max(max + 1, atLeast);
+}
+
+/**
+ * Refuses a class count inferred from labels (no class names, no count given)
+ * that cannot be meant, before it becomes a classifier's width: one where most
+ * classes have no sample (one stray label of 1,000,000 would build a
+ * 1,000,001-class model), or a single class (nothing to tell apart).
+ */
+export function checkInferredClassCount(d: Pick<ImageDataset, 'name' | 'labels' | 'numClasses'>): void {
+  const seen = new Set<number>(d.labels);
+  if (d.numClasses === 1) {
+    throw new DataError(`${d.name}: every label is 0, one class; a classifier needs at least two`, 'add samples of the other classes, or pass --num-classes with the full count');
+  }
+  if (seen.size * 2 < d.numClasses) {
+    throw new DataError(
+      `${d.name}: labels go up to ${d.numClasses - 1}, so the model would have ${d.numClasses} classes, but only ${seen.size} of them have samples`,
+      'pass --num-classes with the real class count, or fix the stray labels',
+    );
+  }
 }

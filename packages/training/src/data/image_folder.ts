@@ -7,8 +7,12 @@ import type { DatasetSplits, ImageDataset } from './dataset.js';
 import { validateDataset } from './dataset.js';
 import { isDirectory, readBytes } from './files.js';
 
-const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.gif', '.webp', '.bmp']);
+const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.gif', '.webp']);
+/** Images the decoders cannot read: skipped with a warning rather than listed and failed on. */
+const UNDECODED_EXTENSIONS = new Set(['.bmp', '.tif', '.tiff', '.heic', '.avif']);
 const TRAIN_DIRS = ['train', 'training'];
+/** The largest typed array V8 allocates (2^32 - 1 elements). */
+const MAX_ARRAY_BYTES = 2 ** 32 - 1;
 const TEST_DIRS = ['test', 'val', 'validation', 'valid'];
 
 /** ImageNet mean/std: what pretrained ViTs expect, the usual choice for fine-tuning on photos. */
@@ -23,6 +27,8 @@ export interface ImageFolderOptions {
   onProgress?: (done: number, total: number) => void;
   /** Kept for symmetry with other loaders; images are always decoded to RGB. */
   channels?: number;
+  /** Told about files that are skipped (formats the decoders cannot read, such as BMP). */
+  onWarning?: (message: string) => void;
 }
 
 function subdirs(dir: string): string[] {
@@ -59,14 +65,26 @@ export function looksLikeImageFolder(dir: string): boolean {
 
 async function loadSplit(dir: string, classNames: string[], size: [number, number], name: string, options: ImageFolderOptions): Promise<ImageDataset> {
   const files: { path: string; label: number }[] = [];
+  const skipped: string[] = [];
   for (const entry of subdirs(dir)) {
+    for (const e of readdirSync(join(dir, entry), { withFileTypes: true })) {
+      if (e.isFile() && UNDECODED_EXTENSIONS.has(extname(e.name).toLowerCase())) skipped.push(join(entry, e.name));
+    }
     const label = classNames.indexOf(entry);
     const images = imagesIn(join(dir, entry));
     if (images.length === 0) continue;
     if (label < 0) throw new DataError(`${dir}/${entry} is not one of the training classes (${classNames.join(', ')})`, 'use the same class folders in every split');
     for (const f of images) files.push({ path: join(dir, entry, f), label });
   }
+  if (skipped.length > 0) {
+    const kinds = [...new Set(skipped.map((f) => extname(f).toLowerCase()))].join(', ');
+    options.onWarning?.(`${name}: skipping ${skipped.length} ${kinds} file${skipped.length > 1 ? 's' : ''} vitkit cannot decode (e.g. ${skipped[0]}); convert them to PNG or JPEG to use them`);
+  }
   const [h, w] = size;
+  // One byte per value in one array: refuse what no array can hold before decoding anything.
+  if (files.length * h * w * 3 > MAX_ARRAY_BYTES) {
+    throw new DataError(`${name}: ${files.length} images of ${h}x${w}x3 need ${files.length * h * w * 3} bytes, more than one array holds (${MAX_ARRAY_BYTES})`, 'use a smaller image size or fewer images');
+  }
   const spec: PreprocessSpec = {
     resize: { kind: 'shortest-edge', size: Math.max(h, w), interpolation: 'bilinear' },
     crop: { height: h, width: w, convention: 'torchvision' },

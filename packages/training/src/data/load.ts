@@ -20,6 +20,8 @@ export interface LoadDatasetOptions {
   /** For image folders: decoded channel count (default 3). */
   channels?: number;
   fashionMnist?: FashionMnistOptions;
+  /** Told about files that are skipped (ImageFolder: formats the decoders cannot read). */
+  onWarning?: (message: string) => void;
 }
 
 export interface LoadedDataset extends DatasetSplits {
@@ -77,6 +79,7 @@ export async function loadDataset(spec: string, options: LoadDatasetOptions = {}
       const folderOptions: ImageFolderOptions = {};
       if (options.imageSize) folderOptions.imageSize = options.imageSize;
       if (options.channels) folderOptions.channels = options.channels;
+      if (options.onWarning) folderOptions.onWarning = options.onWarning;
       return { ...(await loadImageFolder(path, folderOptions)), kind, source: path };
     }
     default:

@@ -1,13 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import type { ViTConfig } from '@vitkit/core';
-import { configToHF, parseSafetensors, serializeSafetensors, type RawTensor } from '@vitkit/weights';
+import { checkFinite, configToHF, NonFiniteWeightsError, parseSafetensors, serializeSafetensors, type RawTensor } from '@vitkit/weights';
 import { CheckpointError } from '../errors.js';
 import type { AdamWState } from '../optim/adamw.js';
 import type { TrainableModel } from '../train/model.js';
 import type { ResolvedTrainerOptions, Trainer, TrainerState } from '../train/trainer.js';
-import { tempPathFor, writeFileAtomic } from './atomic.js';
+import { makeDirectory, tempPathFor, writeFileAtomic } from './atomic.js';
 
 /** File names inside a run directory. */
 export const RUN_FILES = {
@@ -21,6 +22,8 @@ export const RUN_FILES = {
 } as const;
 
 const PREVIOUS_DIR = '.checkpoint.previous';
+/** The checkpoint directories of a run: the committed one, and the one an interrupted commit set aside. */
+export const CHECKPOINT_DIRS = [RUN_FILES.checkpointDir, PREVIOUS_DIR] as const;
 const STAGING_PREFIX = '.checkpoint.staging-';
 
 /** What trainer_state.json holds. */
@@ -35,6 +38,8 @@ export interface TrainerStateFile {
   data: { name: string; count: number; shape: number[]; labelSum: number };
   /** Anything the caller wants back on resume (the CLI keeps its flags here). */
   extra: Record<string, unknown>;
+  /** CRC-32 of each safetensors file of the checkpoint, checked on read (absent in older checkpoints). */
+  checksums?: Record<string, number>;
 }
 
 /** A checkpoint read back from disk. The caller disposes the tensors (see disposeRunCheckpoint). */
@@ -67,6 +72,7 @@ export function modelSafetensors(model: TrainableModel, metadata: Record<string,
   const state = model.stateDict();
   try {
     const raw = new Map([...state].map(([k, t]) => [k, toRaw(t)] as const));
+    checkFinite(raw, 'model weights'); // never save NaN over a finite checkpoint
     return serializeSafetensors(raw, { metadata: { format: 'pt', ...metadata } });
   } finally {
     tf.dispose([...state.values()]);
@@ -78,6 +84,7 @@ function optimizerSafetensors(state: AdamWState): Uint8Array {
   try {
     for (const [name, t] of state.expAvg) raw.set(`exp_avg.${name}`, toRaw(t));
     for (const [name, t] of state.expAvgSq) raw.set(`exp_avg_sq.${name}`, toRaw(t));
+    checkFinite(raw, 'optimizer state');
     return serializeSafetensors(raw, { metadata: { format: 'vitkit-adamw', step: String(state.step) } });
   } finally {
     tf.dispose([...state.expAvg.values(), ...state.expAvgSq.values()]);
@@ -115,11 +122,36 @@ function publish(source: string, target: string): void {
   }
 }
 
-/** Removes staging directories left by runs that were killed while saving. */
+/** Whether process `pid` is alive (a temp file of a live process is still being written). */
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as { code?: string }).code === 'EPERM';
+  }
+}
+
+/** `.name.<pid>.<n>.tmp` (writeFileAtomic here and in @vitkit/weights): the pid that wrote it. */
+const TEMP_FILE = /^\..+\.(\d+)\.[0-9a-f]+\.tmp$/;
+
+/**
+ * Removes what runs killed while saving leave behind: staging directories,
+ * and temp files of atomic writes (in the run directory and its checkpoint)
+ * whose writing process is gone.
+ */
 export function cleanStaleStaging(runDir: string): void {
   if (!existsSync(runDir)) return;
   for (const name of readdirSync(runDir)) {
     if (name.startsWith(STAGING_PREFIX)) rmSync(join(runDir, name), { recursive: true, force: true });
+  }
+  for (const dir of [runDir, join(runDir, RUN_FILES.checkpointDir), join(runDir, PREVIOUS_DIR)]) {
+    if (!existsSync(dir)) continue;
+    for (const name of readdirSync(dir)) {
+      const m = TEMP_FILE.exec(name);
+      if (m && !processAlive(Number(m[1]))) rmSync(join(dir, name), { force: true });
+    }
   }
 }
 
@@ -136,7 +168,7 @@ export function cleanStaleStaging(runDir: string): void {
  * complete (readRunCheckpoint falls back to the one moved aside).
  */
 export function saveRunCheckpoint(runDir: string, trainer: Trainer, extra: Record<string, unknown> = {}): string {
-  mkdirSync(runDir, { recursive: true });
+  makeDirectory(runDir);
   const step = trainer.step;
   const staging = join(runDir, `${STAGING_PREFIX}${process.pid}-${step}`);
   rmSync(staging, { recursive: true, force: true });
@@ -157,10 +189,16 @@ export function saveRunCheckpoint(runDir: string, trainer: Trainer, extra: Recor
     extra,
   };
   const config = configJson(trainer.model.config);
-  writeFileAtomic(join(staging, RUN_FILES.model), modelSafetensors(trainer.model, { step: String(step) }));
-  writeFileAtomic(join(staging, RUN_FILES.optimizer), optimizerSafetensors(trainer.getOptimizerState()));
+  const checksums: Record<string, number> = {};
+  const write = (name: string, bytes: Uint8Array): void => {
+    checksums[name] = crc32(bytes);
+    writeFileAtomic(join(staging, name), bytes);
+  };
+  write(RUN_FILES.model, modelSafetensors(trainer.model, { step: String(step) }));
+  write(RUN_FILES.optimizer, optimizerSafetensors(trainer.getOptimizerState()));
   const ema = trainer.ema;
-  if (ema) writeFileAtomic(join(staging, RUN_FILES.modelEma), ema.swapIn(() => modelSafetensors(trainer.model, { step: String(step), ema_decay: String(ema.decay) })));
+  if (ema) write(RUN_FILES.modelEma, ema.swapIn(() => modelSafetensors(trainer.model, { step: String(step), ema_decay: String(ema.decay) })));
+  stateFile.checksums = checksums;
   writeFileAtomic(join(staging, RUN_FILES.config), `${JSON.stringify(config, null, 2)}\n`);
   writeFileAtomic(join(staging, RUN_FILES.state), `${JSON.stringify(stateFile, null, 2)}\n`);
   fsyncDir(staging);
@@ -213,15 +251,28 @@ export function readRunCheckpoint(runDir: string): RunCheckpoint {
   const expAvgSq = new Map<string, tf.Tensor>();
   const emaPath = join(dir, RUN_FILES.modelEma);
   const emaWeights = existsSync(emaPath) ? new Map<string, tf.Tensor>() : undefined;
+  // Each file as saved: its checksum (a file edited or damaged since, such as a transposed square tensor, is
+  // refused) and only finite values.
+  const read = (name: string): ReturnType<typeof parseSafetensors> => {
+    const path = join(dir, name);
+    const bytes = readFileSync(path);
+    const expected = stateFile.checksums?.[name];
+    if (expected !== undefined && crc32(bytes) !== expected) {
+      throw new CheckpointError(`${path} does not match the checksum trainer_state.json recorded for it`, 'the file was edited or damaged after it was saved; restore it or start a new run');
+    }
+    const parsed = parseSafetensors(bytes);
+    checkFinite(parsed.tensors, path);
+    return parsed;
+  };
   try {
-    const model = parseSafetensors(readFileSync(join(dir, RUN_FILES.model)));
+    const model = read(RUN_FILES.model);
     for (const [k, t] of model.tensors) weights.set(k, tf.tensor(t.data, t.shape, 'float32'));
     if (emaWeights) {
-      const ema = parseSafetensors(readFileSync(emaPath));
+      const ema = read(RUN_FILES.modelEma);
       if (ema.metadata.step !== String(stateFile.state.step)) throw new CheckpointError(`checkpoint files in ${dir} disagree on the step`, 'the checkpoint is damaged; start a new run');
       for (const [k, t] of ema.tensors) emaWeights.set(k, tf.tensor(t.data, t.shape, 'float32'));
     }
-    const opt = parseSafetensors(readFileSync(join(dir, RUN_FILES.optimizer)));
+    const opt = read(RUN_FILES.optimizer);
     for (const [k, t] of opt.tensors) {
       const m = /^(exp_avg|exp_avg_sq)\.(.+)$/.exec(k);
       if (!m) throw new CheckpointError(`unexpected tensor ${k} in ${RUN_FILES.optimizer}`);
@@ -234,7 +285,7 @@ export function readRunCheckpoint(runDir: string): RunCheckpoint {
     return { dir, stateFile, weights, optimizer: { step: optStep, expAvg, expAvgSq }, ...(emaWeights ? { emaWeights } : {}), config };
   } catch (e) {
     tf.dispose([...weights.values(), ...expAvg.values(), ...expAvgSq.values(), ...(emaWeights?.values() ?? [])]);
-    if (e instanceof CheckpointError) throw e;
+    if (e instanceof CheckpointError || e instanceof NonFiniteWeightsError) throw e;
     throw new CheckpointError(`cannot read the checkpoint in ${dir}: ${e instanceof Error ? e.message : String(e)}`, 'the run directory is damaged; start a new run', { cause: e });
   }
 }

@@ -1,17 +1,31 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ImageDataset } from '../data/dataset.js';
-import { TrainingConfigError } from '../errors.js';
+import { DivergenceError, TrainingConfigError } from '../errors.js';
 import { evaluate, type EvaluationResult, type TestTimeAugmentation } from '../train/evaluate.js';
 import type { StepResult, Trainer } from '../train/trainer.js';
-import { writeFileAtomic } from './atomic.js';
-import { cleanStaleStaging, saveRunCheckpoint } from './checkpoint.js';
+import { makeDirectory, writeFileAtomic } from './atomic.js';
+import { CHECKPOINT_DIRS, cleanStaleStaging, RUN_FILES, saveRunCheckpoint } from './checkpoint.js';
 import { MetricsLog, type MetricsRecord } from './metrics.js';
 import { renderTrainingPlot } from './plot.js';
 
 export const METRICS_FILE = 'metrics.jsonl';
 export const PLOT_FILE = 'training_curves.svg';
 export const PREPROCESSOR_FILE = 'preprocessor_config.json';
+
+/** Everything runTraining writes into a run directory. */
+const RUN_OUTPUTS = [METRICS_FILE, PLOT_FILE, PREPROCESSOR_FILE, RUN_FILES.model, RUN_FILES.modelEma, RUN_FILES.config, ...CHECKPOINT_DIRS];
+
+/** The files and directories of an earlier run in `dir` (none when it holds no run). */
+export function runOutputsIn(dir: string): string[] {
+  return RUN_OUTPUTS.filter((name) => existsSync(join(dir, name)));
+}
+
+/** Removes an earlier run's files from `dir` (to start over in it); other files stay. */
+export function removeRunOutputs(dir: string): void {
+  for (const name of runOutputsIn(dir)) rmSync(join(dir, name), { recursive: true, force: true });
+  cleanStaleStaging(dir);
+}
 
 /** Progress numbers passed to onStep. */
 export interface StepProgress {
@@ -109,7 +123,7 @@ export async function runTraining(trainer: Trainer, options: RunTrainingOptions)
   if (!Number.isInteger(logEvery) || logEvery < 1) throw new TrainingConfigError(`logEvery must be a positive integer, got ${logEvery}`);
   if (!Number.isInteger(checkpointEvery) || checkpointEvery < 0) throw new TrainingConfigError(`checkpointEvery must be an integer >= 0, got ${checkpointEvery}`);
   const out = options.outDir;
-  mkdirSync(out, { recursive: true });
+  makeDirectory(out);
   cleanStaleStaging(out);
   writeFileAtomic(join(out, PREPROCESSOR_FILE), `${JSON.stringify(preprocessorConfig(trainer.data, trainer.model.config.imageSize), null, 2)}\n`);
   const metrics = new MetricsLog(join(out, METRICS_FILE));
@@ -137,8 +151,6 @@ export async function runTraining(trainer: Trainer, options: RunTrainingOptions)
     return [evaluate(trainer.model, ds, opts), trainer.ema?.swapIn(() => evaluate(trainer.model, ds, opts))];
   };
   const testTta = options.testTta ?? 'none';
-  let epochLossSum = 0;
-  let epochLossCount = 0;
   const elapsed = (): number => (performance.now() - start) / 1000;
   let stepsThisSession = 0;
 
@@ -150,7 +162,14 @@ export async function runTraining(trainer: Trainer, options: RunTrainingOptions)
       return { status: 'interrupted', step: trainer.step, outDir: out, ...(lastValidation ? { lastValidation } : {}), elapsedSeconds: elapsed() };
     }
     const t0 = performance.now();
-    const r = await trainer.trainStepAsync();
+    let r: StepResult;
+    try {
+      r = await trainer.trainStepAsync();
+    } catch (e) {
+      // Diverged: no update was applied and nothing is saved, so the last checkpoint (all finite) stays.
+      if (e instanceof DivergenceError) writePlot();
+      throw e;
+    }
     const t1 = performance.now();
     stepsThisSession += 1;
     recent.push({ t: t1 - t0, images: r.images });
@@ -158,8 +177,6 @@ export async function runTraining(trainer: Trainer, options: RunTrainingOptions)
     const recentMs = recent.reduce((s, x) => s + x.t, 0);
     const imagesPerSecond = (recent.reduce((s, x) => s + x.images, 0) * 1000) / Math.max(recentMs, 1e-6);
     const avgStepS = elapsed() / stepsThisSession;
-    epochLossSum += r.loss;
-    epochLossCount += 1;
     const logged = r.step === 1 || r.step % logEvery === 0 || r.step === trainer.totalSteps;
     if (logged) {
       metrics.append({
@@ -187,11 +204,10 @@ export async function runTraining(trainer: Trainer, options: RunTrainingOptions)
         accuracy: lastValidation && options.validation ? lastValidation.accuracy : Number.NaN,
         val_loss: lastValidation && options.validation ? lastValidation.loss : Number.NaN,
         ...(lastEmaValidation && options.validation ? { ema_accuracy: lastEmaValidation.accuracy, ema_val_loss: lastEmaValidation.loss } : {}),
-        train_loss: epochLossCount ? epochLossSum / epochLossCount : Number.NaN,
+        // The trainer keeps the epoch's running loss, so a resumed epoch averages all its steps.
+        train_loss: r.epochLoss,
         time_s: Number(elapsed().toFixed(2)),
       };
-      epochLossSum = 0;
-      epochLossCount = 0;
       if (options.validation) {
         metrics.append(record);
         options.onEpoch?.(record);

@@ -5,7 +5,7 @@ import type { Augmentation } from '../data/augmentation.js';
 import type { ImageDataset } from '../data/dataset.js';
 import { gatherPixels, pixelsToTensor } from '../data/batch.js';
 import { epochOrder, epochSeed } from '../data/order.js';
-import { TrainingConfigError } from '../errors.js';
+import { DivergenceError, TrainingConfigError } from '../errors.js';
 import { AdamW, type AdamWState } from '../optim/adamw.js';
 import { clipByGlobalNorm, globalNorm } from '../optim/clip.js';
 import { validateEmaDecay, WeightEma } from '../optim/ema.js';
@@ -77,6 +77,10 @@ export interface TrainerState {
   dataRng: number;
   /** State of the Rng that drives dropout and stochastic depth. */
   modelRng: number;
+  /** Sum of the losses of this epoch's steps so far (absent in older checkpoints: 0). */
+  epochLossSum?: number;
+  /** Steps summed in epochLossSum. */
+  epochLossCount?: number;
 }
 
 export interface StepResult {
@@ -91,6 +95,8 @@ export interface StepResult {
   epoch: number;
   /** True when this step finished its epoch. */
   epochEnded: boolean;
+  /** Mean loss of the epoch's steps so far, this one included (across resumes). */
+  epochLoss: number;
   /** Images seen in this step. */
   images: number;
 }
@@ -157,7 +163,7 @@ export class Trainer {
   private readonly workers: ShardWorkers | undefined;
   private readonly dataRng: Rng;
   private readonly modelRng: Rng;
-  private state: Omit<TrainerState, 'dataRng' | 'modelRng'> = { step: 0, epoch: 0, batchInEpoch: 0 };
+  private state: Required<Omit<TrainerState, 'dataRng' | 'modelRng'>> = { step: 0, epoch: 0, batchInEpoch: 0, epochLossSum: 0, epochLossCount: 0 };
   private order: { epoch: number; indices: number[] } | undefined;
 
   constructor(model: TrainableModel, data: ImageDataset, options: TrainerOptions) {
@@ -328,6 +334,8 @@ export class Trainer {
     const epoch = this.state.epoch;
     let gradNorm: number;
     try {
+      // A non-finite loss or gradient would write NaN into every weight: stop before the update.
+      if (!Number.isFinite(loss)) throw this.diverged(step, 'the loss', loss);
       if (this.options.clipGrad > 0) {
         const clipped = clipByGlobalNorm(grads, this.options.clipGrad);
         tf.dispose(Object.values(grads));
@@ -338,6 +346,7 @@ export class Trainer {
         gradNorm = n.dataSync()[0]!;
         n.dispose();
       }
+      if (!Number.isFinite(gradNorm)) throw this.diverged(step, 'the gradient norm', gradNorm);
       this.optimizer.step(grads, lr);
       this.ema?.update(step);
     } finally {
@@ -345,12 +354,21 @@ export class Trainer {
     }
     this.state.step = step;
     this.state.batchInEpoch += 1;
+    this.state.epochLossSum += loss;
+    this.state.epochLossCount += 1;
+    const epochLoss = this.state.epochLossSum / this.state.epochLossCount;
     const epochEnded = this.state.batchInEpoch >= this.stepsPerEpoch;
     if (epochEnded) {
       this.state.epoch += 1;
       this.state.batchInEpoch = 0;
+      this.state.epochLossSum = 0;
+      this.state.epochLossCount = 0;
     }
-    return { step, loss, lr, gradNorm, epoch, epochEnded, images: this.options.batchSize * this.options.gradAccum };
+    return { step, loss, lr, gradNorm, epoch, epochEnded, epochLoss, images: this.options.batchSize * this.options.gradAccum };
+  }
+
+  private diverged(step: number, what: string, value: number): DivergenceError {
+    return new DivergenceError(step, what, value, `lower the learning rate (it is ${this.options.lr}) or clip gradients; no update was applied, earlier checkpoints are kept`);
   }
 
   getState(): TrainerState {
@@ -365,7 +383,12 @@ export class Trainer {
     if (s.batchInEpoch >= this.stepsPerEpoch) {
       throw new TrainingConfigError(`trainer state is at batch ${s.batchInEpoch} of an epoch of ${this.stepsPerEpoch} steps`, 'resume with the same data and batch size');
     }
-    this.state = { step: s.step, epoch: s.epoch, batchInEpoch: s.batchInEpoch };
+    const lossSum = s.epochLossSum ?? 0;
+    const lossCount = s.epochLossCount ?? 0;
+    if (!Number.isFinite(lossSum) || !Number.isInteger(lossCount) || lossCount < 0 || lossCount > s.batchInEpoch) {
+      throw new TrainingConfigError(`trainer state has an epoch loss of ${lossSum} over ${lossCount} steps at batch ${s.batchInEpoch}`, 'the checkpoint is damaged; start a new run');
+    }
+    this.state = { step: s.step, epoch: s.epoch, batchInEpoch: s.batchInEpoch, epochLossSum: lossSum, epochLossCount: lossCount };
     this.dataRng.setState(s.dataRng);
     this.modelRng.setState(s.modelRng);
     this.order = undefined;
