@@ -7,6 +7,8 @@ import type { AttentionStrategy } from './scaled_dot_product.js';
 export type EncoderConfig = Pick<
   ViTConfig,
   'embedDim' | 'depth' | 'numHeads' | 'mlpDim' | 'qkvBias' | 'layerNormEps' | 'dropout' | 'attentionDropout' | 'dropPath'
+> &
+  Partial<Pick<ViTConfig, 'layerScaleInit' | 'activation' | 'qkNorm'>
 >;
 
 export interface EncoderOptions {
@@ -64,6 +66,9 @@ export class ViTEncoder extends Module {
             mlpDim: config.mlpDim,
             qkvBias: config.qkvBias,
             layerNormEps: config.layerNormEps,
+            layerScaleInit: config.layerScaleInit ?? null,
+            activation: config.activation ?? 'gelu',
+            qkNorm: config.qkNorm ?? false,
             drop: config.dropout,
             attnDrop: config.attentionDropout,
             dropPath: rate,
