@@ -3,7 +3,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { convertToTimm, parseSafetensors } from '@vitkit/weights';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -34,7 +34,7 @@ function timmTensors(bytes: Uint8Array): Map<string, Float32Array> {
 /** The trainer_state.json of a run's committed checkpoint (the fields these tests read). */
 interface SavedTrainerState {
   state: { step: number };
-  extra: { settings: { cropScale?: number; trainer: { emaDecay?: number } } };
+  extra: { settings: { cropScale?: number; data?: string; recipe?: string; trainer: { emaDecay?: number; batchSize?: number; steps?: number; lr?: number; seed?: number } }; tta?: string };
 }
 
 function savedTrainerState(runDir: string): SavedTrainerState {
@@ -206,6 +206,35 @@ describe('vit train', () => {
     expect(vit(['--resume', out, '--ema', '0.5']).stderr).toMatch(/--ema cannot be changed when resuming/);
     expect(vit(['--ema', '1']).stderr).toMatch(/--ema must be below 1/);
     expect(vit(['--ema=-0.5']).stderr).toMatch(/--ema must be >= 0/);
+  });
+
+  it('trains from a --recipe file, flags overriding it, and resumes it without the recipe', () => {
+    // The recipe's data path is relative to the recipe file.
+    const recipe = join(tmp, 'recipes', 'tiny-recipe.json');
+    mkdirSync(join(tmp, 'recipes'));
+    writeFileSync(recipe, JSON.stringify({
+      description: 'a tiny run on the bundled subset',
+      model: { imageSize: 28, patchSize: 7, inChannels: 1, embedDim: 16, depth: 1, numHeads: 2, mlpDim: 32, numClasses: 10 },
+      train: { data: relative(join(tmp, 'recipes'), join(ROOT, 'data/fashion-mnist-subset')), steps: 50, batchSize: 16, lr: 0.01, seed: 7, valSplit: 0.01, tta: 'flip' },
+    }));
+    const out = join(tmp, 'recipe-run');
+    const r = vit(['--recipe', recipe, '--steps', '2', '--lr', '0.005', '--json', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ step: 2, tta: 'flip' });
+    const { settings, tta } = savedTrainerState(out).extra;
+    expect(settings.data).toBe(join(ROOT, 'data/fashion-mnist-subset'));
+    expect(settings.recipe).toBe(recipe);
+    expect(settings.trainer).toMatchObject({ steps: 2, lr: 0.005, batchSize: 16, seed: 7 });
+    expect(tta).toBe('flip');
+    // The recipe's settings were saved with the run: --resume needs neither the recipe nor its flags.
+    const resumed = vit(['--resume', out, '--steps', '3', '--json']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(JSON.parse(resumed.stdout)).toMatchObject({ step: 3, tta: 'flip' });
+    expect(vit(['--resume', out, '--recipe', recipe]).stderr).toMatch(/--recipe cannot be changed when resuming/);
+    const bad = vit(['--recipe', 'no-such-recipe']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toMatch(/unknown recipe "no-such-recipe" — use one of: .*fashion-mnist-91/);
   });
 
   it('explains bad flags in one line', () => {

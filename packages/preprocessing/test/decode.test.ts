@@ -1,5 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { deflateSync } from 'node:zlib';
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { isVitkitError } from '@vitkit/core';
 import {
@@ -181,4 +183,80 @@ describe('bad input gets a typed error, never a crash', () => {
     bytes[40] = bytes[40]! ^ 0xff;
     expect(await errorOf(bytes)).toBeInstanceOf(CorruptImageError);
   });
+
+  it('a 1x1 PNG whose IDAT inflates to 256 MiB is refused quickly, without inflating it all', async () => {
+    const bomb = pngBomb(256);
+    expect(bomb.length).toBeLessThan(300_000);
+    const before = process.memoryUsage().rss;
+    const start = performance.now();
+    const e = await errorOf(bomb);
+    const seconds = (performance.now() - start) / 1000;
+    expect(e).toBeInstanceOf(CorruptImageError);
+    expect((e as Error).message).toMatch(/inflates to more than the 4 bytes its 1x1 header needs/);
+    expect(seconds).toBeLessThan(2);
+    expect(process.memoryUsage().rss - before).toBeLessThan(64 * 2 ** 20);
+  });
+
+  it('PNG raw sizes follow IHDR, interlaced or not', async () => {
+    const { pngRawSize } = await import('../src/decode/png.js');
+    expect(pngRawSize(1, 1, 8, 2, 0)).toBe(4);
+    expect(pngRawSize(64, 48, 8, 6, 0)).toBe(48 * (1 + 256));
+    expect(pngRawSize(3, 1, 1, 0, 0)).toBe(2);
+    // Adam7 on 1x1: only pass 1 has a pixel.
+    expect(pngRawSize(1, 1, 8, 0, 1)).toBe(2);
+    // 8x8 gray, 8 bit: passes give 1x1, 1x1, 2x1, 2x2, 4x2, 4x4, 8x4 images.
+    expect(pngRawSize(8, 8, 8, 0, 1)).toBe(2 + 2 + 3 + 2 * 3 + 2 * 5 + 4 * 5 + 4 * 9);
+    // Every fixture still decodes (the exact size passes the check).
+    for (const name of ['rgb.png', 'gray.png', 'gray1.png', 'palette.png', 'rgba.png', 'orient6.png']) {
+      await expect(decodeImage(fixtureBytes(join(DECODE, name)))).resolves.toBeDefined();
+    }
+  });
+
+  it('a GIF whose LZW codes link the code table into a cycle is corrupt, not an endless loop (found by pnpm fuzz)', async () => {
+    const file = join(LOCAL_FIXTURES, 'fuzz', 'gif-lzw-cycle.gif');
+    // In a child process first: before the fix, omggif spins forever and only the timeout ends it.
+    const src = new URL('../src/index.ts', import.meta.url).href;
+    const script = `const { decodeImage } = await import(${JSON.stringify(src)}); try { await decodeImage(new Uint8Array((await import('node:fs')).readFileSync(${JSON.stringify(file)}))); console.log('decoded'); } catch (e) { console.log(e.name + ': ' + e.message); }`;
+    const child = spawnSync(process.execPath, ['--conditions=@vitkit/source', '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+    expect(child.signal).toBeNull();
+    expect(child.stdout).toMatch(/CorruptImageError: GIF could not be decoded: LZW code table has a cycle/);
+    const e = await errorOf(fixtureBytes(file));
+    expect(e).toBeInstanceOf(CorruptImageError);
+  }, 30_000);
+
+  it('a GIF frame larger than the pixel limit is refused before decoding, whatever the logical screen says', async () => {
+    expect(await errorOf(gifWithFrame(200, 200), { maxPixels: 10_000 })).toBeInstanceOf(ImageTooLargeError);
+    const start = performance.now();
+    const e = await errorOf(gifWithFrame(60000, 60000));
+    expect(e).toBeInstanceOf(ImageTooLargeError);
+    expect((e as ImageTooLargeError).width).toBe(60000);
+    expect(performance.now() - start).toBeLessThan(1000);
+  });
 });
+
+/** A 1x1 RGB PNG whose IDAT is `mib` MiB of zeros, deflated (a few hundred KB). */
+function pngBomb(mib: number): Uint8Array {
+  const ihdr = new Uint8Array(13);
+  new DataView(ihdr.buffer).setUint32(0, 1);
+  new DataView(ihdr.buffer).setUint32(4, 1);
+  ihdr.set([8, 2, 0, 0, 0], 8);
+  const idat = deflateSync(new Uint8Array(mib * 2 ** 20), { level: 9 });
+  const parts = [new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), pngChunk('IHDR', ihdr), pngChunk('IDAT', idat), pngChunk('IEND', new Uint8Array())];
+  return Buffer.concat(parts);
+}
+
+/** A GIF with a 1x1 logical screen and one frame of the given size (whose LZW data is only a clear code and an end code). */
+function gifWithFrame(width: number, height: number): Uint8Array {
+  const u16 = (v: number) => [v & 0xff, v >> 8];
+  return new Uint8Array([
+    ...new TextEncoder().encode('GIF89a'),
+    ...u16(1),
+    ...u16(1),
+    0x80, 0, 0, // global color table of 2 entries
+    0, 0, 0, 255, 255, 255,
+    0x2c, ...u16(0), ...u16(0), ...u16(width), ...u16(height), 0,
+    2, 1, 0x2c, 0, // LZW minimum code size 2; one sub-block: clear (4), end (5)
+    0x3b,
+  ]);
+}
+

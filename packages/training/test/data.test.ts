@@ -71,6 +71,26 @@ describe('IDX', () => {
     expect(() => parseIdx(serializeIdx([10], new Uint8Array(10)).subarray(0, 12))).toThrow(/truncated/);
     expect(() => parseIdx(new Uint8Array([0x1f, 0x8b, 1, 2, 3]))).toThrow(/gzip/);
   });
+  it('a small .gz that inflates far past what its IDX header needs is refused without inflating it all', () => {
+    // Header: uint8, shape [10] (18 bytes in all), followed by 256 MiB of zeros: ~256 KB gzipped.
+    const bomb = new Uint8Array(18 + 256 * 2 ** 20);
+    bomb.set(serializeIdx([10], new Uint8Array(10)));
+    const gz = gzipSync(bomb, { level: 9 });
+    expect(gz.length).toBeLessThan(1_000_000);
+    const before = process.memoryUsage().rss;
+    const start = performance.now();
+    expect(() => parseIdx(gz, 'bomb.gz')).toThrow(/bomb\.gz inflates to more than the 18 bytes its header needs/);
+    expect(performance.now() - start).toBeLessThan(2000);
+    expect(process.memoryUsage().rss - before).toBeLessThan(64 * 2 ** 20);
+  });
+  it('a gzipped IDX header that declares more than maxBytes is refused before inflating; data without a header is capped by maxBytes', () => {
+    const header = new Uint8Array([0, 0, 8, 2, 0, 1, 0, 0, 0, 1, 0, 0]); // uint8 [65536, 65536]: 4 GiB
+    expect(() => parseIdx(gzipSync(header), 'huge.gz')).toThrow(/declares 4294967308 bytes of data, more than the limit of 2147483648/);
+    const noHeader = gzipSync(new Uint8Array(4 * 2 ** 20).fill(7));
+    expect(() => parseIdx(noHeader, 'junk.gz', { maxBytes: 2 ** 20 })).toThrow(/junk\.gz inflates to more than the limit of 1048576 bytes/);
+    const ok = serializeIdx([2, 3], new Uint8Array(6).fill(1));
+    expect(parseIdx(gzipSync(ok), 'ok.gz', { maxBytes: ok.length }).shape).toEqual([2, 3]);
+  });
 });
 
 describe('the shipped Fashion-MNIST subset', () => {
@@ -179,6 +199,11 @@ describe('Fashion-MNIST lookup and download', () => {
     }
     server = createServer((req, res) => {
       requests.push(req.url ?? '');
+      if ((req.url ?? '').startsWith('/stall/')) {
+        res.writeHead(200, { 'content-length': '1000' });
+        res.write(new Uint8Array(10)); // and nothing more
+        return;
+      }
       const body = files.get((req.url ?? '').replace(/^\/fm\//, ''));
       if (!body) {
         res.statusCode = 404;
@@ -190,7 +215,13 @@ describe('Fashion-MNIST lookup and download', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/fm/`;
   });
-  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+  afterAll(
+    () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  );
 
   it('prefers $VITKIT_DATA-style dataDir, then the system directory', async () => {
     const dataDir = join(tmp, 'vd');
@@ -212,6 +243,14 @@ describe('Fashion-MNIST lookup and download', () => {
     await locateFashionMnist(opts);
     expect(requests.length).toBe(4);
   });
+
+  it('gives up on a stalled server after the idle timeout, with a DataError', async () => {
+    const stall = baseUrl.replace('/fm/', '/stall/');
+    const opts = { dataDir: join(tmp, 'missing'), systemDir: join(tmp, 'none'), baseUrl: stall, cacheDir: join(tmp, 'cache3'), idleTimeoutMs: 300 };
+    const start = performance.now();
+    await expect(locateFashionMnist(opts)).rejects.toThrow(/could not download .*stalled: no data for 0\.3 s/);
+    expect(performance.now() - start).toBeLessThan(3000);
+  }, 10_000);
 
   it('fails with a DataError naming the URL when the server does not have the files', async () => {
     const opts = { dataDir: join(tmp, 'missing'), systemDir: join(tmp, 'none'), baseUrl: `${baseUrl}nothing/`, cacheDir: join(tmp, 'cache2') };

@@ -19,7 +19,7 @@ export {
 export { readSafetensorsFile, writeSafetensorsFile } from './safetensors_file.js';
 export { parseShardIndex, mergeShards, SHARD_INDEX_FILE, type ShardIndex } from './sharded.js';
 export { parseNpz, serializeNpz, parseNpyAnyOrder } from './npz.js';
-export { readZip, writeZip, type ZipEntry, type WriteZipOptions } from './zip.js';
+export { readZip, writeZip, DEFAULT_MAX_ENTRY_BYTES, type ZipEntry, type WriteZipOptions, type ReadZipOptions } from './zip.js';
 export { CONVENTIONS, type Convention, isConvention, detectConvention } from './conventions/convention.js';
 export { convertToTimm, convertFromTimm, numHeadsFromJax, type ConversionResult } from './conventions/convert.js';
 export type { ConversionContext } from './conventions/rules.js';
@@ -28,7 +28,7 @@ export { configFromHF, configToHF, configInputFromJson, type HFConfigJson } from
 export { timmShapes, checkTimmTensors } from './timm_layout.js';
 export { toStateDict, fromStateDict } from './state_dict.js';
 export { freshHead } from './head.js';
-export { fetchBytes, type Progress, type ProgressCallback, type FetchOptions } from './sources/fetch.js';
+export { fetchBytes, DEFAULT_MAX_DOWNLOAD_BYTES, DEFAULT_IDLE_TIMEOUT_MS, type Progress, type ProgressCallback, type FetchOptions } from './sources/fetch.js';
 export { directoryCache, browserCache, defaultCacheDir, resolveCache, type WeightsCache, type CacheOption } from './sources/cache.js';
 export { parseHubRef, hubEndpoint, DEFAULT_HF_ENDPOINT, type HubRef } from './sources/hub.js';
 export { readCheckpoint, type CheckpointSource, type ReadOptions, type RawCheckpoint, type CheckpointFormat } from './sources/read.js';

@@ -1,7 +1,7 @@
 import { FormatError, parseNpy, serializeNpy, type NpyArray } from '@vitkit/core';
 import { WeightsFormatError } from './errors.js';
 import { transposeRaw, type RawTensor, type RawTensors } from './raw_tensor.js';
-import { readZip, writeZip, type WriteZipOptions } from './zip.js';
+import { readZip, writeZip, type ReadZipOptions, type WriteZipOptions } from './zip.js';
 
 /**
  * .npz archives (numpy.savez / savez_compressed): a zip of .npy files, one
@@ -68,9 +68,9 @@ export function parseNpyAnyOrder(bytes: Uint8Array): RawTensor {
 }
 
 /** Parses an .npz archive into arrays keyed by name (without the `.npy` suffix). */
-export async function parseNpz(bytes: Uint8Array): Promise<RawTensors> {
+export async function parseNpz(bytes: Uint8Array, options: ReadZipOptions = {}): Promise<RawTensors> {
   const out: RawTensors = new Map();
-  for (const entry of await readZip(bytes)) {
+  for (const entry of await readZip(bytes, options)) {
     if (!entry.name.endsWith('.npy')) continue;
     const key = entry.name.slice(0, -4);
     try {

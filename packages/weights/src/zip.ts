@@ -130,18 +130,28 @@ function readCentralDirectory(r: Reader): CentralEntry[] {
   return entries;
 }
 
-/** Inflates raw deflate data, refusing to produce more than `size` bytes. */
+/** Deflate never expands more than 1032:1 (a 258-byte match in 2 bits); a larger declared size is corrupt. */
+const MAX_DEFLATE_RATIO = 1032;
+
+/** The largest zip entry readZip inflates unless told otherwise (4 GiB). */
+export const DEFAULT_MAX_ENTRY_BYTES = 2 ** 32;
+
+export interface ReadZipOptions {
+  /** Refuse entries whose declared size is larger than this, before inflating them (default 4 GiB). */
+  maxEntryBytes?: number;
+}
+
+/**
+ * Inflates raw deflate data into one buffer of the declared `size`, refusing
+ * to produce more: memory peaks at `size` plus one chunk, never at what the
+ * stream would expand to.
+ */
 async function inflate(data: Uint8Array, size: number, name: string): Promise<Uint8Array> {
-  if (isNode) {
-    const zlib = (await nodeImport('node:zlib')) as typeof import('node:zlib');
-    try {
-      const out = zlib.inflateRawSync(data, { maxOutputLength: Math.max(size, 1) });
-      return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
-    } catch (e) {
-      throw bad(`entry "${name}" does not inflate (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`);
-    }
-  }
-  return inflateWithStream(data, size, name);
+  if (!isNode) return inflateWithStream(data, size, name);
+  const zlib = (await nodeImport('node:zlib')) as typeof import('node:zlib');
+  const stream = zlib.createInflateRaw({ chunkSize: 1 << 20 });
+  stream.end(data);
+  return collect(stream as AsyncIterable<Uint8Array>, size, name, () => stream.destroy());
 }
 
 /** Browser path: DecompressionStream('deflate-raw'), with the same size cap. */
@@ -152,34 +162,41 @@ export async function inflateWithStream(data: Uint8Array, size: number, name: st
   writer.write(data as Uint8Array<ArrayBuffer>).catch(() => undefined);
   writer.close().catch(() => undefined);
   const reader = stream.readable.getReader();
-  const chunks: Uint8Array[] = [];
+  const chunks: AsyncIterable<Uint8Array> = {
+    async *[Symbol.asyncIterator]() {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        yield value;
+      }
+    },
+  };
+  return collect(chunks, size, name, () => void reader.cancel().catch(() => undefined));
+}
+
+/** Copies inflated chunks into a buffer of `size` bytes, stopping at the first byte past it. */
+async function collect(chunks: AsyncIterable<Uint8Array>, size: number, name: string, stop: () => void): Promise<Uint8Array> {
+  const out = new Uint8Array(size);
   let total = 0;
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.length;
-      if (total > size) {
-        await reader.cancel().catch(() => undefined);
+    for await (const value of chunks) {
+      if (total + value.length > size) {
+        stop();
         throw bad(`entry "${name}" inflates to more than its declared ${size} bytes`);
       }
-      chunks.push(value);
+      out.set(value, total);
+      total += value.length;
     }
   } catch (e) {
     if (e instanceof WeightsFormatError) throw e;
     throw bad(`entry "${name}" does not inflate (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`);
   }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return total === size ? out : out.subarray(0, total);
 }
 
 /** Reads every file entry of a zip archive held in memory. Stored entries are views into `bytes`. */
-export async function readZip(bytes: Uint8Array): Promise<ZipEntry[]> {
+export async function readZip(bytes: Uint8Array, options: ReadZipOptions = {}): Promise<ZipEntry[]> {
+  const maxEntryBytes = options.maxEntryBytes ?? DEFAULT_MAX_ENTRY_BYTES;
   const r = new Reader(bytes);
   const out: ZipEntry[] = [];
   for (const e of readCentralDirectory(r)) {
@@ -194,6 +211,15 @@ export async function readZip(bytes: Uint8Array): Promise<ZipEntry[]> {
       if (e.compressedSize !== e.size) throw bad(`stored entry "${e.name}" has different compressed and plain sizes`);
       data = raw;
     } else if (e.method === 8) {
+      if (e.size > maxEntryBytes) {
+        throw new WeightsFormatError(
+          `entry "${e.name}" declares ${e.size} bytes, more than the limit of ${maxEntryBytes}`,
+          'raise maxEntryBytes if you trust the file, or check that it is the checkpoint you meant',
+        );
+      }
+      if (e.size > e.compressedSize * MAX_DEFLATE_RATIO + 64) {
+        throw bad(`entry "${e.name}" declares ${e.size} bytes from ${e.compressedSize} deflated bytes, more than deflate can expand to`);
+      }
       data = await inflate(raw, e.size, e.name);
     } else {
       throw new WeightsFormatError(`entry "${e.name}" uses zip compression method ${e.method}`, 'only stored and deflated entries are supported; re-save with numpy.savez or savez_compressed');

@@ -45,23 +45,40 @@ export function tempDir(prefix = 'vitkit-weights-'): string {
 
 export interface TestServer {
   url: string;
-  /** Paths requested so far, in order. */
+  /** Paths fetched (GET) so far, in order. */
   requests: string[];
+  /** Paths asked about with HEAD so far, in order. */
+  heads: string[];
   close(): Promise<void>;
 }
 
-/** Serves files from a map of URL path -> bytes on 127.0.0.1 (404 for anything else). */
-export async function serve(files: Map<string, Uint8Array>, options: { chunk?: number } = {}): Promise<TestServer> {
+export interface ServeOptions {
+  chunk?: number;
+  /** Extra response headers for a path (ETag, X-Repo-Commit, ...). */
+  headers?: (path: string) => Record<string, string> | undefined;
+  /** Takes over a path's response entirely (stalls, lies, compressed bodies). */
+  custom?: (path: string, res: ServerResponse) => boolean;
+}
+
+/** Serves files from a map of URL path -> bytes on 127.0.0.1 (404 for anything else). The map may change between requests. */
+export async function serve(files: Map<string, Uint8Array>, options: ServeOptions = {}): Promise<TestServer> {
   const requests: string[] = [];
+  const heads: string[] = [];
+  const sockets = new Set<import('node:net').Socket>();
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    requests.push(path);
+    (req.method === 'HEAD' ? heads : requests).push(path);
+    if (req.method !== 'HEAD' && options.custom?.(path, res)) return;
     const body = files.get(path);
     if (!body) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
       return;
     }
-    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(body.length) });
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(body.length), ...options.headers?.(path) });
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
     // Several writes a few milliseconds apart, so clients see several progress events.
     const step = options.chunk ?? 16384;
     let at = 0;
@@ -76,11 +93,20 @@ export async function serve(files: Map<string, Uint8Array>, options: { chunk?: n
     };
     next();
   });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    heads,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -41,6 +41,29 @@ describe('parseNpz', () => {
     await expect(inflateWithStream(new Uint8Array([0xff, 0xff, 0xff]), 10, 'x')).rejects.toThrow(WeightsFormatError);
   });
 
+  it('an entry larger than maxEntryBytes is refused before it is inflated', async () => {
+    // 64 MiB of float32 zeros deflate to ~64 KB: a valid, small file that expands 1000-fold.
+    const big = new Map([['w', { shape: [16 * 2 ** 20], data: new Float32Array(16 * 2 ** 20) }]]);
+    const npz = serializeNpz(big, { deflateRaw: deflate });
+    expect(npz.length).toBeLessThan(200_000);
+    const start = performance.now();
+    await expect(parseNpz(npz, { maxEntryBytes: 2 ** 20 })).rejects.toThrow(/entry "w.npy" declares 67108992 bytes, more than the limit of 1048576/);
+    expect(performance.now() - start).toBeLessThan(200);
+    expect((await parseNpz(npz)).get('w')!.shape).toEqual([16 * 2 ** 20]);
+  });
+
+  it('a declared size deflate cannot reach from the compressed bytes is refused without inflating', async () => {
+    const npz = serializeNpz(new Map([['w', { shape: [4], data: new Float32Array(4) }]]), { deflateRaw: deflate });
+    const r = await readZip(npz);
+    expect(r).toHaveLength(1);
+    // Claim 1 GiB in the local header and the directory record.
+    const view = new DataView(npz.buffer, npz.byteOffset, npz.byteLength);
+    const central = npz.length - 22 - (46 + 'w.npy'.length);
+    view.setUint32(22, 2 ** 30, true);
+    view.setUint32(central + 24, 2 ** 30, true);
+    await expect(parseNpz(npz)).rejects.toThrow(/declares 1073741824 bytes from \d+ deflated bytes, more than deflate can expand to/);
+  });
+
   it('reads n-d Fortran arrays', () => {
     // A 2x3x4 C-order array saved with fortran_order True holds the reversed-shape C array's memory.
     const reversed = new Float32Array(24).map((_, i) => i); // shape [4, 3, 2]

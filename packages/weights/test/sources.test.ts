@@ -1,4 +1,6 @@
-import { existsSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +13,7 @@ import {
   parseHubRef,
   readCheckpoint,
   serializeSafetensors,
+  WeightsFormatError,
   type Progress,
   type RawTensors,
 } from '../src/index.js';
@@ -246,3 +249,130 @@ describe('other sources and dtypes', () => {
     tf.dispose([...loaded.state.values()]);
   });
 });
+
+describe('bounded, verified downloads', () => {
+  let bad: TestServer;
+  const moving = new Map<string, Uint8Array>();
+  const etags = new Map<string, string>();
+  let stalls = 0;
+
+  beforeAll(async () => {
+    moving.set('/org/moving/resolve/main/model.safetensors', timmBytes);
+    moving.set('/org/broken/resolve/main/model.safetensors', timmBytes.slice(0, 4000));
+    moving.set('/org/badsha/resolve/main/model.safetensors', timmBytes);
+    etags.set('/org/moving/resolve/main/model.safetensors', 'a'.repeat(64));
+    bad = await serve(moving, {
+      headers: (path) => {
+        if (path.startsWith('/org/badsha/')) return { 'x-linked-etag': `"${'0'.repeat(64)}"`, 'x-repo-commit': '1'.repeat(40) };
+        const etag = etags.get(path);
+        return etag ? { 'x-linked-etag': `"${etag}"`, 'x-repo-commit': etag.slice(0, 40) } : undefined;
+      },
+      custom: (path, res) => {
+        if (path === '/stall.safetensors') {
+          stalls++;
+          res.writeHead(200, { 'content-length': String(timmBytes.length) });
+          res.write(timmBytes.subarray(0, 100)); // ... and nothing more
+          return true;
+        }
+        if (path === '/chunked.safetensors') {
+          res.writeHead(200, { 'content-type': 'application/octet-stream' }); // no length: chunked
+          res.end(new Uint8Array(2 * 2 ** 20));
+          return true;
+        }
+        if (path === '/huge.safetensors') {
+          res.writeHead(200, { 'content-length': String(2 ** 40) });
+          res.write(new Uint8Array(10));
+          return true;
+        }
+        if (path === '/bomb.safetensors') {
+          const body = gzipSync(new Uint8Array(64 * 2 ** 20));
+          res.writeHead(200, { 'content-encoding': 'gzip', 'content-length': String(body.length) });
+          res.end(body);
+          return true;
+        }
+        return false;
+      },
+    });
+  });
+  afterAll(async () => {
+    await bad.close();
+  });
+
+  it('a server that stops sending is given up on after the idle timeout, not waited on for minutes', async () => {
+    const start = performance.now();
+    const e = await readCheckpoint(`${bad.url}/stall.safetensors`, { cache: false, idleTimeoutMs: 300 }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(FetchError);
+    expect((e as FetchError).message).toMatch(/stall\.safetensors stalled: no data for 0\.3 s/);
+    expect(performance.now() - start).toBeLessThan(3000);
+    expect(stalls).toBe(1);
+  }, 10_000);
+
+  it('a body without a declared size is capped by maxBytes; a declared size above it is refused before reading', async () => {
+    const chunked = await readCheckpoint(`${bad.url}/chunked.safetensors`, { cache: false, maxBytes: 2 ** 20 }).catch((x: unknown) => x);
+    expect(chunked).toBeInstanceOf(FetchError);
+    expect((chunked as FetchError).message).toMatch(/sent more than the download limit of 1048576 bytes/);
+    const huge = await readCheckpoint(`${bad.url}/huge.safetensors`, { cache: false }).catch((x: unknown) => x);
+    expect(huge).toBeInstanceOf(FetchError);
+    expect((huge as FetchError).message).toMatch(/is 1099511627776 bytes, more than the download limit of 4294967296/);
+  }, 10_000);
+
+  it('a gzip-encoded body is counted as it is decoded: a 64 MiB bomb stops at maxBytes', async () => {
+    const e = await readCheckpoint(`${bad.url}/bomb.safetensors`, { cache: false, maxBytes: 2 ** 20 }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(FetchError);
+    expect((e as FetchError).message).toMatch(/more than the download limit of 1048576 bytes once decompressed/);
+  }, 10_000);
+
+  it('a file that does not parse never enters the cache; a sha256 that does not match is refused', async () => {
+    const cache = tempDir();
+    await expect(readCheckpoint('hf://org/broken', { endpoint: bad.url, cache })).rejects.toThrow(WeightsFormatError);
+    expect(existsSync(join(cache, 'hf/org/broken/main/model.safetensors'))).toBe(false);
+    const e = await readCheckpoint('hf://org/badsha', { endpoint: bad.url, cache }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(FetchError);
+    expect((e as FetchError).message).toMatch(/is corrupt: sha256 [0-9a-f]{12}\.\.\. differs/);
+    expect(existsSync(join(cache, 'hf/org/badsha/main/model.safetensors'))).toBe(false);
+  });
+
+  it('a corrupt cached file is evicted and downloaded again', async () => {
+    const cache = tempDir();
+    await readCheckpoint('hf://org/micro', { endpoint: server.url, cache });
+    const cached = join(cache, 'hf/org/micro/main/model.safetensors');
+    writeFileSync(cached, readFileSync(cached).subarray(0, 5000));
+    const before = server.requests.length;
+    const read = await readCheckpoint('hf://org/micro', { endpoint: server.url, cache });
+    expect(server.requests.slice(before)).toEqual(['/org/micro/resolve/main/model.safetensors']);
+    expect(read.tensors.size).toBe(40);
+    expect(readFileSync(cached).length).toBe(hfBytes.length);
+  });
+
+  it('hf://org/repo at a branch revalidates against the Hub: a moved branch is fetched again, an unchanged one is not', async () => {
+    const cache = tempDir();
+    const path = '/org/moving/resolve/main/model.safetensors';
+    etags.set(path, createHash('sha256').update(timmBytes).digest('hex'));
+    const first = await readCheckpoint('hf://org/moving', { endpoint: bad.url, cache });
+    expect(differences(first.tensors, reference)).toEqual([]);
+    let gets = bad.requests.length;
+    await readCheckpoint('hf://org/moving', { endpoint: bad.url, cache });
+    expect(bad.requests.length).toBe(gets); // unchanged: HEAD only
+    expect(bad.heads).toContain(path);
+
+    // The branch moves to a checkpoint with one tensor changed.
+    const changed = new Map(reference);
+    changed.set('cls_token', { shape: reference.get('cls_token')!.shape, data: new Float32Array(reference.get('cls_token')!.data.length).fill(0.5) });
+    const next = serializeSafetensors(changed);
+    moving.set(path, next);
+    etags.set(path, createHash('sha256').update(next).digest('hex'));
+    gets = bad.requests.length;
+    const second = await readCheckpoint('hf://org/moving', { endpoint: bad.url, cache });
+    expect(bad.requests.slice(gets)).toEqual([path]); // config.json's 404 is remembered, and the Hub confirms it
+    expect(second.tensors.get('cls_token')!.data[0]).toBe(0.5);
+
+    // Offline, or with the Hub unreachable, the cache is served (with a note when the Hub could not be asked).
+    const offline = await readCheckpoint('hf://org/moving', { endpoint: bad.url, cache, offline: true });
+    expect(offline.tensors.get('cls_token')!.data[0]).toBe(0.5);
+    const notes: string[] = [];
+    const unreachable = await readCheckpoint('hf://org/moving', { endpoint: 'http://127.0.0.1:9', cache, onNote: (n) => notes.push(n) });
+    expect(unreachable.tensors.get('cls_token')!.data[0]).toBe(0.5);
+    expect(notes.some((n) => /could not ask .* whether model\.safetensors changed; using the cached copy/.test(n))).toBe(true);
+  });
+});
+

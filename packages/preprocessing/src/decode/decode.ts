@@ -72,7 +72,7 @@ function decodeKnown(bytes: Uint8Array, format: ImageFormat, maxPixels: number):
     case 'jpeg':
       return decodeJpeg(bytes, maxPixels);
     case 'gif':
-      return decodeGif(bytes);
+      return decodeGif(bytes, maxPixels);
     case 'webp':
       return decodeWebpSync(bytes);
   }

@@ -1,6 +1,66 @@
 import { decode as decodePngData, convertIndexedToRgb } from 'fast-png';
 import { CorruptImageError } from '../errors.js';
 import type { Image8 } from '../image.js';
+import { zlibSizeWithin } from './inflate.js';
+
+const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+/** Adam7 passes: x start, y start, x step, y step. */
+const ADAM7 = [
+  [0, 0, 8, 8],
+  [4, 0, 8, 8],
+  [0, 4, 4, 8],
+  [2, 0, 4, 4],
+  [0, 2, 2, 4],
+  [1, 0, 2, 2],
+  [0, 1, 1, 2],
+] as const;
+
+/**
+ * The exact number of bytes the IDAT stream of this header must inflate to:
+ * each row is a filter byte plus its packed samples; interlaced images store
+ * seven reduced images. Undefined for headers fast-png will refuse anyway.
+ */
+export function pngRawSize(width: number, height: number, depth: number, colorType: number, interlace: number): number | undefined {
+  const channels = CHANNELS[colorType];
+  if (channels === undefined || ![1, 2, 4, 8, 16].includes(depth) || interlace > 1) return undefined;
+  const rowBytes = (w: number) => Math.ceil((w * channels * depth) / 8);
+  if (interlace === 0) return height * (1 + rowBytes(width));
+  let total = 0;
+  for (const [xs, ys, dx, dy] of ADAM7) {
+    const w = width > xs ? Math.ceil((width - xs) / dx) : 0;
+    const h = height > ys ? Math.ceil((height - ys) / dy) : 0;
+    if (w > 0 && h > 0) total += h * (1 + rowBytes(w));
+  }
+  return total;
+}
+
+/**
+ * fast-png inflates IDAT without any limit, so a tiny file can expand to
+ * gigabytes. Walk the chunks first and inflate the IDAT stream with a count
+ * that stops one byte past what IHDR promises.
+ */
+function checkInflatedSize(bytes: Uint8Array): void {
+  if (bytes.length < 33) return; // fast-png reports the truncation
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const width = view.getUint32(16);
+  const height = view.getUint32(20);
+  const expected = pngRawSize(width, height, bytes[24]!, bytes[25]!, bytes[28]!);
+  if (expected === undefined) return;
+  const idat: Uint8Array[] = [];
+  let at = 8;
+  while (at + 8 <= bytes.length) {
+    const length = view.getUint32(at);
+    const type = String.fromCharCode(bytes[at + 4]!, bytes[at + 5]!, bytes[at + 6]!, bytes[at + 7]!);
+    const end = Math.min(bytes.length, at + 8 + length);
+    if (type === 'IDAT') idat.push(bytes.subarray(at + 8, end));
+    if (type === 'IEND') break;
+    at = end + 4;
+  }
+  const outcome = zlibSizeWithin(idat, expected);
+  if (outcome.kind === 'over') {
+    throw new CorruptImageError(`PNG image data inflates to more than the ${expected} bytes its ${width}x${height} header needs (a decompression bomb?)`);
+  }
+}
 
 /**
  * Decodes a PNG with fast-png (pure JS, identical in Node and browsers) to 8
@@ -8,6 +68,7 @@ import type { Image8 } from '../image.js';
  * like Pillow's "L;1/2/4" raw modes, 16-bit samples keep their high byte.
  */
 export function decodePng(bytes: Uint8Array): Image8 {
+  checkInflatedSize(bytes);
   let png;
   try {
     png = decodePngData(bytes, { checkCrc: true });

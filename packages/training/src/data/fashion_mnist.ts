@@ -1,4 +1,5 @@
 import { homedir } from 'node:os';
+import { fetchBytes } from '@vitkit/weights';
 import { join } from 'node:path';
 import { DataError } from '../errors.js';
 import { writeFileAtomic } from '../run/atomic.js';
@@ -42,7 +43,12 @@ export interface FashionMnistOptions {
   /** Reports download progress. */
   onProgress?: (message: string) => void;
   fetch?: typeof fetch;
+  /** Give up on a download after this many ms without data (default 30000). */
+  idleTimeoutMs?: number;
 }
+
+/** The official .gz files are 26 MB at most; anything past 64 MiB is not one of them. */
+const MAX_DOWNLOAD_BYTES = 64 * 2 ** 20;
 
 function hasAllFiles(dir: string): boolean {
   return isDirectory(dir) && looksLikeMnistDir(dir) && findFile(dir, ['t10k-labels-idx1-ubyte.gz', 't10k-labels-idx1-ubyte']) !== undefined;
@@ -75,9 +81,9 @@ export async function downloadFashionMnist(dir: string, options: FashionMnistOpt
     options.onProgress?.(`downloading ${url}`);
     let bytes: Uint8Array;
     try {
-      const res = await doFetch(url);
-      if (!res.ok) throw new Error(`HTTP ${res.status} ${res.statusText}`);
-      bytes = new Uint8Array(await res.arrayBuffer());
+      const res = await fetchBytes(url, { fetch: doFetch, maxBytes: MAX_DOWNLOAD_BYTES, ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}) });
+      if (res.status !== 'ok') throw new Error('not found');
+      bytes = res.bytes;
     } catch (e) {
       throw new DataError(
         `could not download ${url}: ${e instanceof Error ? e.message : String(e)}`,
@@ -85,8 +91,9 @@ export async function downloadFashionMnist(dir: string, options: FashionMnistOpt
         { cause: e },
       );
     }
-    const parsed = parseIdx(bytes, url);
     const want = EXPECTED_SHAPES[file];
+    // Inflate no more than the official file holds (16-byte header at most, one byte per value).
+    const parsed = parseIdx(bytes, url, { maxBytes: 4 + 4 * want.length + want.reduce((a, b) => a * b, 1) });
     if (parsed.shape.join(',') !== want.join(',')) {
       throw new DataError(`${url} has shape [${parsed.shape.join(', ')}], expected [${want.join(', ')}]`, 'the server did not return the official file');
     }

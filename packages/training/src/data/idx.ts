@@ -17,9 +17,29 @@ const TYPES: Record<number, { size: number; name: string }> = {
   0x0e: { size: 8, name: 'float64' },
 };
 
-/** Parses IDX bytes, gzipped or not. `what` names the source in errors. */
-export function parseIdx(raw: Uint8Array, what = 'IDX data'): IdxArray {
-  const bytes = maybeGunzip(raw, what);
+export interface ParseIdxOptions {
+  /** Refuse gzipped files that inflate to more than this (default 2 GiB). */
+  maxBytes?: number;
+}
+
+/** The size an IDX file must have per its header, or undefined when the header is incomplete or invalid. */
+export function idxSizeFromHeader(head: Uint8Array): number | undefined {
+  if (head.length < 4 || head[0] !== 0 || head[1] !== 0) return undefined;
+  const type = TYPES[head[2]!];
+  const rank = head[3]!;
+  if (!type || rank < 1 || rank > 8 || head.length < 4 + 4 * rank) return undefined;
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  let count = 1;
+  for (let i = 0; i < rank; i++) count *= view.getUint32(4 + 4 * i, false);
+  return 4 + 4 * rank + count * type.size;
+}
+
+/**
+ * Parses IDX bytes, gzipped or not. `what` names the source in errors.
+ * Gzipped data is inflated no further than the size its IDX header needs.
+ */
+export function parseIdx(raw: Uint8Array, what = 'IDX data', options: ParseIdxOptions = {}): IdxArray {
+  const bytes = maybeGunzip(raw, what, { expectedSize: idxSizeFromHeader, ...(options.maxBytes !== undefined ? { maxBytes: options.maxBytes } : {}) });
   const bad = (reason: string): DataError => new DataError(`${what} is not a valid IDX file: ${reason}`, 'use the MNIST / Fashion-MNIST files as distributed (gzipped or not)');
   if (bytes.length < 4) throw bad('too short');
   if (bytes[0] !== 0 || bytes[1] !== 0) throw bad('the first two bytes must be zero');

@@ -9,6 +9,8 @@ export interface WeightsCache {
   get(key: string): Promise<Uint8Array | undefined>;
   has(key: string): Promise<boolean>;
   put(key: string, bytes: Uint8Array): Promise<void>;
+  /** Removes an entry (a corrupt one, before it is downloaded again). */
+  delete?(key: string): Promise<void>;
   /** Where an entry lives, for messages. */
   describe(key: string): string;
   /** A local file path for an entry, when the cache is a directory (lets big files be read without a copy). */
@@ -47,7 +49,12 @@ export function directoryCache(dir: string): WeightsCache {
       return (await cache.pathOf!(key)) !== undefined;
     },
     async put(key, bytes) {
+      // Written to a temporary file and renamed: a reader never sees a partial entry.
       await writeFileAtomic(await resolve(key), bytes);
+    },
+    async delete(key) {
+      const { fs } = await nodeModules();
+      await fs.rm(await resolve(key), { force: true });
     },
     describe(key) {
       return `${dir}/${key}`;
@@ -69,6 +76,7 @@ interface CacheStorageLike {
   open(name: string): Promise<{
     match(request: string): Promise<Response | undefined>;
     put(request: string, response: Response): Promise<void>;
+    delete(request: string): Promise<boolean>;
   }>;
 }
 
@@ -86,6 +94,9 @@ export function browserCache(name = 'vitkit'): WeightsCache {
     },
     async put(key, bytes) {
       await (await storage?.open(name))?.put(url(key), new Response(bytes as Uint8Array<ArrayBuffer>));
+    },
+    async delete(key) {
+      await (await storage?.open(name))?.delete(url(key));
     },
     describe(key) {
       return `Cache API "${name}": ${key}`;

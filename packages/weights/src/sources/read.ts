@@ -8,7 +8,7 @@ import { parseSafetensors } from '../safetensors.js';
 import { readSafetensorsFile } from '../safetensors_file.js';
 import { SHARD_INDEX_FILE, mergeShards, parseShardIndex } from '../sharded.js';
 import { resolveCache, type CacheOption, type WeightsCache } from './cache.js';
-import { fetchBytes, type ProgressCallback } from './fetch.js';
+import { fetchBytes, metaOf, type FetchedMeta, type FetchOptions, type ProgressCallback } from './fetch.js';
 import { hubBaseUrl, hubEndpoint, isHubRef, isSafeRelativePath, parseHubRef, safeDecode } from './hub.js';
 
 /**
@@ -31,6 +31,12 @@ export interface ReadOptions {
   token?: string;
   fetch?: typeof globalThis.fetch;
   signal?: AbortSignal;
+  /** Largest download accepted when the server declares no size (default 4 GiB, $VITKIT_MAX_DOWNLOAD_BYTES). */
+  maxBytes?: number;
+  /** Give up on a download after this many ms without data (default 30000, $VITKIT_IDLE_TIMEOUT_MS). */
+  idleTimeoutMs?: number;
+  /** Told about things worth knowing that are not errors (a cached copy served because the Hub could not be asked). */
+  onNote?: (message: string) => void;
 }
 
 export type CheckpointFormat = 'safetensors' | 'npz';
@@ -47,8 +53,39 @@ export interface RawCheckpoint {
   files: string[];
 }
 
-/** A file resolved from a location: on disk, or in memory. */
-type FileRef = { kind: 'path'; path: string; name: string } | { kind: 'bytes'; bytes: Uint8Array; name: string };
+/**
+ * A file resolved from a location: on disk, or in memory. A fresh download
+ * has `commit` (puts it in the cache: called once the file parsed); a cached
+ * copy has `refetch` (evicts it and downloads it again: called when it does
+ * not parse).
+ */
+type FileRef = ({ kind: 'path'; path: string; name: string } | { kind: 'bytes'; bytes: Uint8Array; name: string }) & {
+  commit?: () => Promise<void>;
+  refetch?: (error: unknown) => Promise<FileRef>;
+};
+
+/** Parses a file; a cached copy that fails with a format error is evicted and downloaded once more. Downloads enter the cache only once parsed. */
+async function parseRef<T>(ref: FileRef, parse: (ref: FileRef) => Promise<T>): Promise<T> {
+  let used = ref;
+  let result: T;
+  try {
+    result = await parse(ref);
+  } catch (e) {
+    if (!(e instanceof WeightsFormatError) || !ref.refetch) throw e;
+    used = await ref.refetch(e);
+    result = await parse(used);
+  }
+  await used.commit?.();
+  return result;
+}
+
+const COMMIT_HASH = /^[0-9a-f]{40}$/;
+const SHA256 = /^[0-9a-f]{64}$/;
+
+async function sha256Bytes(bytes: Uint8Array): Promise<string> {
+  const digest = await globalThis.crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
 
 /** A directory-like place holding checkpoint files: a local directory, a URL prefix, a Hub repo. */
 interface Location {
@@ -84,38 +121,120 @@ function localDir(dir: string): Location {
   };
 }
 
+interface RemoteOptions {
+  /** Ask the server (HEAD) whether a cached copy is still current: Hub branches and tags, which move. */
+  revalidate: boolean;
+}
+
+/** What a HEAD request says about a file: its identity, 'missing', or undefined when the server could not be asked. */
+async function headMeta(url: string, headers: Record<string, string>, options: ReadOptions): Promise<FetchedMeta | 'missing' | undefined> {
+  const doFetch = options.fetch ?? globalThis.fetch;
+  const signal = AbortSignal.timeout(options.idleTimeoutMs ?? 30_000);
+  try {
+    // Not following redirects: the Hub's own answer carries X-Repo-Commit and X-Linked-Etag (the LFS sha256), the CDN's does not.
+    const res = await doFetch(url, { method: 'HEAD', headers: { 'accept-encoding': 'identity', ...headers }, redirect: 'manual', signal: options.signal ? AbortSignal.any([options.signal, signal]) : signal });
+    await res.body?.cancel().catch(() => undefined);
+    if (res.status === 404) return 'missing';
+    if (res.status >= 400 || res.status === 0) return undefined;
+    const meta = metaOf(res.headers);
+    return meta.etag || meta.commit ? meta : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function sameFile(remote: FetchedMeta, stored: FetchedMeta | undefined): boolean {
+  if (!stored) return false;
+  if (remote.etag && stored.etag) return remote.etag === stored.etag;
+  if (remote.commit && stored.commit) return remote.commit === stored.commit;
+  return false;
+}
+
+async function storedMeta(cache: WeightsCache, key: string): Promise<FetchedMeta | undefined> {
+  const bytes = await cache.get(`${key}.etag`).catch(() => undefined);
+  if (!bytes) return undefined;
+  try {
+    const v = JSON.parse(new TextDecoder().decode(bytes)) as { etag?: unknown; commit?: unknown };
+    return { etag: typeof v.etag === 'string' ? v.etag : undefined, commit: typeof v.commit === 'string' ? v.commit : undefined };
+  } catch {
+    return undefined;
+  }
+}
+
 /** A URL prefix whose files go through the cache, honouring offline mode. */
-function remote(baseUrl: string, cacheKey: string, options: ReadOptions, cache: WeightsCache | undefined, offline: boolean, headers: Record<string, string>): Location {
+function remote(baseUrl: string, cacheKey: string, options: ReadOptions, cache: WeightsCache | undefined, offline: boolean, headers: Record<string, string>, how: RemoteOptions = { revalidate: false }): Location {
+  const fetchOptions = (name: string): FetchOptions & { optional: true } => ({
+    optional: true,
+    headers,
+    onProgress: options.onProgress,
+    file: name,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.maxBytes !== undefined ? { maxBytes: options.maxBytes } : {}),
+    ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
+  });
+
+  /** Downloads a file and checks it (size, and sha256 where the server names one); the cache gets it only on `commit`. */
+  async function download(name: string, key: string, url: string, optional: boolean, known: FetchedMeta | undefined): Promise<FileRef | undefined> {
+    if (offline) throw new OfflineError(name, cache ? `looked in ${cache.describe(key)}; would download ${url}` : `no cache configured; would download ${url}`);
+    const res = await fetchBytes(url, fetchOptions(name));
+    if (res.status === 'missing') {
+      await cache?.put(`${key}.missing`, new Uint8Array(0)).catch(() => undefined);
+      if (optional) return undefined;
+      throw new FetchError(url, `${name} does not exist at ${url} (HTTP 404)`, 'check the repository, revision and file name', { status: 404 });
+    }
+    const meta: FetchedMeta = { etag: known?.etag ?? res.meta.etag, commit: known?.commit ?? res.meta.commit };
+    if (meta.etag && SHA256.test(meta.etag)) {
+      const actual = await sha256Bytes(res.bytes);
+      if (actual !== meta.etag) {
+        throw new FetchError(url, `download of ${url} is corrupt: sha256 ${actual.slice(0, 12)}... differs from the ${meta.etag.slice(0, 12)}... the server names`, 'retry the download');
+      }
+    }
+    const commit = async () => {
+      // A cache that cannot be written (read-only disk, quota) must not fail the load.
+      if (!cache) return;
+      await cache.put(key, res.bytes).catch(() => undefined);
+      if (meta.etag || meta.commit) await cache.put(`${key}.etag`, new TextEncoder().encode(JSON.stringify(meta))).catch(() => undefined);
+    };
+    return { kind: 'bytes', bytes: res.bytes, name, commit };
+  }
+
   return {
     async open(name, optional) {
       const key = `${cacheKey}/${name}`;
       const url = baseUrl + name.split('/').map(encodeURIComponent).join('/');
+      const current = how.revalidate && !offline ? await headMeta(url, headers, options) : undefined;
       if (cache) {
         const path = await cache.pathOf?.(key);
-        if (path) {
-          options.onProgress?.({ file: name, loaded: 1, total: 1 });
-          return { kind: 'path', path, name };
-        }
-        const bytes = cache.pathOf ? undefined : await cache.get(key);
-        if (bytes) {
-          options.onProgress?.({ file: name, loaded: bytes.length, total: bytes.length });
-          return { kind: 'bytes', bytes, name };
-        }
-        if (await cache.has(`${key}.missing`)) {
-          if (optional) return undefined;
-          throw new FetchError(url, `${name} does not exist at ${url} (HTTP 404, remembered in the cache)`, 'check the repository, revision and file name');
+        const bytes = path || cache.pathOf ? undefined : await cache.get(key);
+        const hit: FileRef | undefined = path ? { kind: 'path', path, name } : bytes ? { kind: 'bytes', bytes, name } : undefined;
+        if (hit) {
+          let fresh = true;
+          if (how.revalidate && !offline) {
+            if (current === undefined) options.onNote?.(`could not ask ${url} whether ${name} changed; using the cached copy`);
+            else fresh = current !== 'missing' && sameFile(current, await storedMeta(cache, key));
+          }
+          if (fresh) {
+            const size = hit.kind === 'bytes' ? hit.bytes.length : 1;
+            options.onProgress?.({ file: name, loaded: size, total: size });
+            return {
+              ...hit,
+              refetch: async (error) => {
+                await cache.delete?.(key).catch(() => undefined);
+                if (offline) throw error;
+                const again = await download(name, key, url, false, undefined);
+                return again!;
+              },
+            };
+          }
+        } else if (await cache.has(`${key}.missing`)) {
+          if (!(how.revalidate && !offline && current !== undefined && current !== 'missing')) {
+            if (optional) return undefined;
+            throw new FetchError(url, `${name} does not exist at ${url} (HTTP 404, remembered in the cache)`, 'check the repository, revision and file name');
+          }
         }
       }
-      if (offline) throw new OfflineError(name, cache ? `looked in ${cache.describe(key)}; would download ${url}` : `no cache configured; would download ${url}`);
-      const res = await fetchBytes(url, { optional: true, headers, onProgress: options.onProgress, file: name, ...(options.fetch ? { fetch: options.fetch } : {}), ...(options.signal ? { signal: options.signal } : {}) });
-      if (res.status === 'missing') {
-        await cache?.put(`${key}.missing`, new Uint8Array(0)).catch(() => undefined);
-        if (optional) return undefined;
-        throw new FetchError(url, `${name} does not exist at ${url} (HTTP 404)`, 'check the repository, revision and file name', { status: 404 });
-      }
-      // A cache that cannot be written (read-only disk, quota) must not fail the load.
-      await cache?.put(key, res.bytes).catch(() => undefined);
-      return { kind: 'bytes', bytes: res.bytes, name };
+      return download(name, key, url, optional, current === 'missing' ? undefined : current);
     },
     describe: (name) => baseUrl + name,
   };
@@ -141,14 +260,20 @@ async function headBytes(path: string): Promise<Uint8Array> {
 }
 
 async function readJson(ref: FileRef, what: string): Promise<unknown> {
-  try {
-    return JSON.parse(new TextDecoder().decode(await fileBytes(ref)));
-  } catch (e) {
-    throw new WeightsFormatError(`${what} is not valid JSON (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`, 'download or export it again');
-  }
+  return parseRef(ref, async (r) => {
+    try {
+      return JSON.parse(new TextDecoder().decode(await fileBytes(r))) as unknown;
+    } catch (e) {
+      throw new WeightsFormatError(`${what} is not valid JSON (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`, 'download or export it again');
+    }
+  });
 }
 
 async function readSafetensorsRef(ref: FileRef, where: string): Promise<{ tensors: RawTensors; metadata: Record<string, string> }> {
+  return parseRef(ref, (r) => parseSafetensorsRef(r, where));
+}
+
+async function parseSafetensorsRef(ref: FileRef, where: string): Promise<{ tensors: RawTensors; metadata: Record<string, string> }> {
   if (ref.kind === 'path') return readSafetensorsFile(ref.path);
   try {
     return parseSafetensors(ref.bytes);
@@ -162,7 +287,7 @@ async function readSafetensorsRef(ref: FileRef, where: string): Promise<{ tensor
 async function readWeightsFile(loc: Location, ref: FileRef): Promise<Omit<RawCheckpoint, 'fileConfig'>> {
   const where = loc.describe(ref.name);
   if (ref.name.endsWith('.json')) {
-    const index = parseShardIndex(await fileBytes(ref), ref.name);
+    const index = await parseRef(ref, async (r) => parseShardIndex(await fileBytes(r), r.name));
     const dir = ref.name.includes('/') ? ref.name.slice(0, ref.name.lastIndexOf('/') + 1) : '';
     const shards = new Map<string, RawTensors>();
     const metadata: Record<string, string> = {};
@@ -178,12 +303,15 @@ async function readWeightsFile(loc: Location, ref: FileRef): Promise<Omit<RawChe
   }
   const zip = ref.name.endsWith('.npz') || isZip(ref.kind === 'bytes' ? ref.bytes : await headBytes(ref.path));
   if (zip) {
-    try {
-      return { tensors: await parseNpz(await fileBytes(ref)), metadata: {}, format: 'npz', files: [where] };
-    } catch (e) {
-      if (e instanceof WeightsFormatError) throw new WeightsFormatError(`${where}: ${e.reason}`, e.hint, { cause: e });
-      throw e;
-    }
+    const tensors = await parseRef(ref, async (r) => {
+      try {
+        return await parseNpz(await fileBytes(r));
+      } catch (e) {
+        if (e instanceof WeightsFormatError) throw new WeightsFormatError(`${where}: ${e.reason}`, e.hint, { cause: e });
+        throw e;
+      }
+    });
+    return { tensors, metadata: {}, format: 'npz', files: [where] };
   }
   const parsed = await readSafetensorsRef(ref, where);
   return { ...parsed, format: 'safetensors', files: [where] };
@@ -246,7 +374,9 @@ export async function readCheckpoint(source: CheckpointSource, options: ReadOpti
     const token = options.token ?? env('HF_TOKEN');
     const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
     const revKey = encodeURIComponent(ref.revision);
-    const loc = remote(hubBaseUrl(ref, hubEndpoint(options.endpoint)), `hf/${ref.repo}/${revKey}`, options, cache, offline, headers);
+    // A branch or tag can move: ask the Hub whether cached files are still current, as huggingface_hub does. A commit cannot.
+    const revalidate = !COMMIT_HASH.test(ref.revision);
+    const loc = remote(hubBaseUrl(ref, hubEndpoint(options.endpoint)), `hf/${ref.repo}/${revKey}`, options, cache, offline, headers, { revalidate });
     return readLocation(loc, ref.file, `hf://${ref.repo}@${ref.revision}`);
   }
   if (/^https?:\/\//i.test(text)) {
