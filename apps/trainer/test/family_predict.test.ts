@@ -1,35 +1,16 @@
 // `vit predict` on the ViT-family fixtures (timm weights + timm hub config.json): the saved
 // logits are timm's to 1e-4, models without classifier print their features with --json,
 // and a dynamic-size model takes another input size.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseNpy, serializeNpy } from '@vitkit/core';
+import { ROOT, maxAbsDiff, npy as readNpy, vitPredict as vit } from './helpers/predict_cli.js';
 
-const ROOT = resolve(fileURLToPath(new URL('../../../', import.meta.url)));
 const FAMILY = 'fixtures/reference/vit-family';
 const CASES = ['deit-distilled', 'dinov2-reg', 'clip', 'siglip'];
-
-function vit(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--conditions=@vitkit/source', '--import', 'tsx', 'apps/trainer/src/cli.ts', 'predict', ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
-
-const npy = (path: string) => parseNpy(new Uint8Array(readFileSync(join(ROOT, path))));
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
+const npy = (path: string) => readNpy(join(ROOT, path));
 
 const tmp = mkdtempSync(join(tmpdir(), 'vit-family-predict-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
