@@ -1,5 +1,5 @@
-// Compiles src/wasm_kernels/*.wat (WebAssembly text, with SIMD) into
-// src/wasm_kernels/*_binary.ts, the bytes as base64, so the package ships no
+// Compiles src/backends/wasm/*.wat (WebAssembly text, with SIMD) into
+// src/backends/wasm/*_binary.ts, the bytes as base64, so the package ships no
 // .wasm file and needs no loader or bundler setup. Run after editing a .wat:
 //   npx -y pnpm@10 --filter @vitkit/core build:wasm
 // A test compiles the .wat again and fails when the committed bytes differ.
@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileWat } from './compile_wat.mjs';
 
-const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'wasm_kernels');
+const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'backends', 'wasm');
 for (const file of readdirSync(dir).filter((f) => f.endsWith('.wat'))) {
   const bytes = await compileWat(file, readFileSync(join(dir, file), 'utf8'));
   const name = file.replace(/\.wat$/, '');

@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendUnavailableError, ConfigError } from './errors.js';
-import { installWasmBatchMatMul, uninstallWasmBatchMatMul } from './wasm_kernels/batch_matmul.js';
-import { prepareNodeWasmThreads, unrefWasmWorkers, wasmThreadsInUse } from './wasm_threads.js';
+import { installWasmKernels, prepareNodeWasmThreads, uninstallWasmKernels, unrefWasmWorkers, wasmThreadsInUse } from './backends/wasm/index.js';
 
 /** The tfjs backends vitkit knows how to set up, best first. */
 export const BACKEND_NAMES = ['tensorflow', 'webgpu', 'webgl', 'wasm', 'cpu'] as const;
@@ -29,11 +28,12 @@ export interface SetupBackendOptions {
    */
   wasmThreads?: number;
   /**
-   * Replace the wasm backend's batched/transposed matMul (a scalar loop) with
-   * vitkit's SIMD kernel (default true; about 5x faster on attention-sized
-   * products). false restores the stock kernel.
+   * Register vitkit's kernels over the wasm backend's stock ones (default
+   * true): a BatchMatMul that keeps transposed and batched products off
+   * tfjs's scalar loop (5-10x faster there) and an Unpack without
+   * whole-input copies. false restores the stock kernels (for comparisons).
    */
-  wasmSimdMatMul?: boolean;
+  wasmKernels?: boolean;
 }
 
 export interface BackendSetup {
@@ -137,8 +137,8 @@ async function activate(name: BackendName, options: SetupBackendOptions): Promis
   const firstInit = tf.engine().registry[name] === undefined;
   if (name === 'wasm' && isNode && firstInit) await prepareNodeWasmThreads(module, options.wasmThreads);
   if (name === 'wasm') {
-    if (options.wasmSimdMatMul === false) uninstallWasmBatchMatMul();
-    else installWasmBatchMatMul();
+    if (options.wasmKernels === false) uninstallWasmKernels();
+    else installWasmKernels();
   }
   await options.beforeInit?.(name);
   let ok = false;

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BATCH_MATMUL_WASM_BASE64 } from '../src/wasm_kernels/batch_matmul_binary.js';
-import { Rng, setupBackend, wasmBatchMatMulInstalled } from '../src/index.js';
+import { BATCH_MATMUL_WASM_BASE64 } from '../src/backends/wasm/batch_matmul_binary.js';
+import { Rng, setupBackend, wasmKernelsInstalled } from '../src/index.js';
 // @ts-expect-error -- a plain .mjs build script without type declarations
 import { compileWat } from '../scripts/compile_wat.mjs';
 
@@ -20,6 +20,9 @@ const CASES: [number[], number[], boolean, boolean][] = [
   [[33, 20], [9, 20], false, true],
   [[2, 1, 3, 4], [1, 3, 4, 5], false, false], // batch shapes that do not flatten: the stock kernel's case
   [[37, 29], [29, 23], false, false], // plain 2-D: XNNPACK through the stock kernel
+  [[1, 37, 29], [1, 23, 29], false, true], // batch-1 transposed: explicit transpose, then XNNPACK
+  [[1, 29, 37], [1, 29, 23], true, false],
+  [[29, 37], [23, 29], true, true],
   [[3, 4, 0], [3, 0, 5], false, false],
 ];
 
@@ -58,21 +61,21 @@ function maxDiff(x: Float32Array, y: Float32Array): number {
   return d;
 }
 
-describe('the SIMD BatchMatMul for the wasm backend', () => {
+describe("vitkit's BatchMatMul for the wasm backend", () => {
   beforeAll(async () => {
     await import('@tensorflow/tfjs-core/dist/register_all_gradients.js');
     await setupBackend('wasm');
   });
 
-  it('is installed by setupBackend("wasm") and removed with wasmSimdMatMul: false', async () => {
-    expect(wasmBatchMatMulInstalled()).toBe(true);
-    const simdKernel = tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc;
-    await setupBackend('wasm', { wasmSimdMatMul: false });
-    expect(wasmBatchMatMulInstalled()).toBe(false);
-    expect(tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc).not.toBe(simdKernel);
+  it('is installed by setupBackend("wasm") (with Unpack) and removed with wasmKernels: false', async () => {
+    expect(wasmKernelsInstalled()).toBe(true);
+    const ours = ['BatchMatMul', 'Unpack'].map((k) => tf.getKernel(k, 'wasm')!.kernelFunc);
+    await setupBackend('wasm', { wasmKernels: false });
+    expect(wasmKernelsInstalled()).toBe(false);
+    ['BatchMatMul', 'Unpack'].forEach((k, i) => expect(tf.getKernel(k, 'wasm')!.kernelFunc).not.toBe(ours[i]));
     await setupBackend('wasm');
-    expect(wasmBatchMatMulInstalled()).toBe(true);
-    expect(tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc).toBe(simdKernel);
+    expect(wasmKernelsInstalled()).toBe(true);
+    ['BatchMatMul', 'Unpack'].forEach((k, i) => expect(tf.getKernel(k, 'wasm')!.kernelFunc).toBe(ours[i]));
   });
 
   it.each(CASES)('matches the cpu backend for a %j x b %j (transposeA %s, transposeB %s), products and gradients', async (...c) => {
@@ -84,7 +87,7 @@ describe('the SIMD BatchMatMul for the wasm backend', () => {
     const w = values(outShape, rng);
     const expected = productAndGrads(a, b, w, c);
     await setupBackend('wasm');
-    expect(wasmBatchMatMulInstalled()).toBe(true);
+    expect(wasmKernelsInstalled()).toBe(true);
     const before = tf.memory().numTensors;
     const got = productAndGrads(a, b, w, c);
     expect(tf.memory().numTensors).toBe(before);
@@ -95,7 +98,7 @@ describe('the SIMD BatchMatMul for the wasm backend', () => {
   });
 
   it('the committed module bytes are batch_matmul.wat compiled (run build:wasm after editing it)', async () => {
-    const wat = readFileSync(new URL('../src/wasm_kernels/batch_matmul.wat', import.meta.url), 'utf8');
+    const wat = readFileSync(new URL('../src/backends/wasm/batch_matmul.wat', import.meta.url), 'utf8');
     const bytes = (await compileWat('batch_matmul.wat', wat)) as Uint8Array;
     expect(Buffer.from(bytes).toString('base64')).toBe(BATCH_MATMUL_WASM_BASE64);
   });

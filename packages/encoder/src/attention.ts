@@ -1,8 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, LayerNorm, Linear, Module, ShapeError, dropout, type Rng } from '@vitkit/core';
-import { initRng } from './init.js';
-import { perHeadAttention } from './per_head_attention.js';
-import { resolveStrategy, scaledDotProduct, type AttentionStrategy } from './scaled_dot_product.js';
+import { ConfigError, LayerNorm, Linear, Module, ShapeError, dropout, Rng } from '@vitkit/core';
+import { scaledDotProduct } from './scaled_dot_product.js';
 
 export interface AttentionOptions {
   qkvBias?: boolean;
@@ -14,7 +12,6 @@ export interface AttentionOptions {
   attnDrop?: number;
   /** Dropout after the output projection (training mode only). */
   projDrop?: number;
-  strategy?: AttentionStrategy;
   seed?: number;
 }
 
@@ -49,7 +46,6 @@ export class Attention extends Module {
   readonly proj: Linear;
   readonly attnDrop: number;
   readonly projDrop: number;
-  strategy: AttentionStrategy;
   private readonly rng: Rng;
 
   constructor(dim: number, numHeads: number, options: AttentionOptions = {}) {
@@ -61,15 +57,14 @@ export class Attention extends Module {
     this.scale = this.headDim ** -0.5;
     this.attnDrop = options.attnDrop ?? 0;
     this.projDrop = options.projDrop ?? 0;
-    this.strategy = options.strategy ?? 'auto';
-    const rng = initRng(options.seed);
+    const rng = Rng.fromSeed(options.seed);
     this.qkv = this.addModule('qkv', new Linear(dim, dim * 3, { bias: options.qkvBias ?? true, seed: rng.seed() }));
     if (options.qkNorm) {
       this.qNorm = this.addModule('q_norm', new LayerNorm(this.headDim, options.normEps ?? 1e-6));
       this.kNorm = this.addModule('k_norm', new LayerNorm(this.headDim, options.normEps ?? 1e-6));
     }
     this.proj = this.addModule('proj', new Linear(dim, dim, { seed: rng.seed() }));
-    this.rng = initRng(rng.seed());
+    this.rng = new Rng(rng.seed());
   }
 
   /** qk_norm: LayerNorm over each head's slice of q and k in the fused [B*T, 3D] projection. */
@@ -93,29 +88,20 @@ export class Attention extends Module {
       if (this.qNorm && this.kNorm) qkv = this.normalizeQK(qkv, b * t);
       const training = this.training;
       const drop = training && this.attnDrop > 0 ? { rng, dropRate: this.attnDrop } : {};
-      let merged: tf.Tensor2D;
-      let probs: tf.Tensor3D | undefined;
-      if (resolveStrategy(this.strategy, { tokens: t, headDim: dh }) === 'per-head') {
-        const heads = perHeadAttention(qkv, { batch: b, tokens: t, heads: h, headDim: dh, scale: this.scale }, { ...drop, returnProbs: options.returnAttention ?? false });
-        merged = heads.context;
-        probs = heads.probs;
-      } else {
-        const [q2, k2, v2] = tf.split(qkv, 3, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
-        // [B*T, D] -> [B, T, H, Dh] -> [B, H, T, Dh] (k: [B, H, Dh, T]) -> merged batch*heads.
-        const heads = (m: tf.Tensor2D, perm: number[], last: [number, number]): tf.Tensor3D =>
-          tf.reshape(tf.transpose(tf.reshape(m, [b, t, h, dh]), perm), [b * h, ...last]);
-        const q = tf.mul(heads(q2, [0, 2, 1, 3], [t, dh]), this.scale) as tf.Tensor3D;
-        const kT = heads(k2, [0, 2, 3, 1], [dh, t]);
-        const v = heads(v2, [0, 2, 1, 3], [t, dh]);
-        const result = scaledDotProduct(q, kT, v, { strategy: 'batched', ...drop });
-        probs = result.probs;
-        // [BH, T, Dh] -> [B, T, H, Dh] -> [B*T, D]
-        merged = tf.reshape(tf.transpose(tf.reshape(result.context, [b, h, t, dh]), [0, 2, 1, 3]), [b * t, d]) as tf.Tensor2D;
-      }
+      const [q2, k2, v2] = tf.split(qkv, 3, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+      // [B*T, D] -> [B, T, H, Dh] -> [B, H, T, Dh] (k: [B, H, Dh, T]) -> merged batch*heads.
+      const heads = (m: tf.Tensor2D, perm: number[], last: [number, number]): tf.Tensor3D =>
+        tf.reshape(tf.transpose(tf.reshape(m, [b, t, h, dh]), perm), [b * h, ...last]);
+      const q = tf.mul(heads(q2, [0, 2, 1, 3], [t, dh]), this.scale) as tf.Tensor3D;
+      const kT = heads(k2, [0, 2, 3, 1], [dh, t]);
+      const v = heads(v2, [0, 2, 1, 3], [t, dh]);
+      const { probs, context } = scaledDotProduct(q, kT, v, drop);
+      // [BH, T, Dh] -> [B, T, H, Dh] -> [B*T, D]
+      const merged = tf.reshape(tf.transpose(tf.reshape(context, [b, h, t, dh]), [0, 2, 1, 3]), [b * t, d]) as tf.Tensor2D;
       let out = this.proj.forward(merged);
       if (training && this.projDrop > 0) out = dropout(out, this.projDrop, rng);
       const output = tf.reshape(out, [b, t, d]) as tf.Tensor3D;
-      return options.returnAttention && probs ? { output, attention: tf.reshape(probs, [b, h, t, t]) as tf.Tensor4D } : { output };
+      return options.returnAttention ? { output, attention: tf.reshape(probs, [b, h, t, t]) as tf.Tensor4D } : { output };
     });
   }
 }

@@ -3,7 +3,6 @@ import { LayerNorm, Module, Rng, dropPath, type Activation } from '@vitkit/core'
 import { Attention, type AttentionOutput } from './attention.js';
 import { LayerScale } from './layer_scale.js';
 import { Mlp } from './mlp.js';
-import type { AttentionStrategy } from './scaled_dot_product.js';
 
 export interface BlockConfig {
   dim: number;
@@ -20,7 +19,6 @@ export interface BlockConfig {
   attnDrop?: number;
   /** Stochastic-depth rate of this block's two residual branches. */
   dropPath?: number;
-  strategy?: AttentionStrategy;
 }
 
 export interface BlockForwardOptions {
@@ -58,7 +56,6 @@ export class Block extends Module {
         normEps: eps,
         attnDrop: config.attnDrop ?? 0,
         projDrop: config.drop ?? 0,
-        strategy: config.strategy ?? 'auto',
         seed: rng.seed(),
       }),
     );

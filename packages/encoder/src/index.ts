@@ -10,12 +10,4 @@ export {
   type EncoderForwardOptions,
   type EncoderOutput,
 } from './vit_encoder.js';
-export { perHeadAttention, type HeadLayout, type PerHeadAttentionOptions, type PerHeadAttentionResult } from './per_head_attention.js';
-export {
-  scaledDotProduct,
-  resolveStrategy,
-  PER_HEAD_MIN_WORK,
-  type AttentionStrategy,
-  type ScaledDotProductOptions,
-  type ScaledDotProductResult,
-} from './scaled_dot_product.js';
+export { scaledDotProduct, type ScaledDotProductOptions, type ScaledDotProductResult } from './scaled_dot_product.js';

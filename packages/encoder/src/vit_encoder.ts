@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Module, Rng, ShapeError, type ViTConfig } from '@vitkit/core';
 import { Block } from './block.js';
-import type { AttentionStrategy } from './scaled_dot_product.js';
 
 /** The parts of ViTConfig the encoder reads. */
 export type EncoderConfig = Pick<
@@ -14,7 +13,6 @@ export type EncoderConfig = Pick<
 export interface EncoderOptions {
   /** Seed for the initial weights and for the default dropout Rng (random when omitted). */
   seed?: number;
-  strategy?: AttentionStrategy;
 }
 
 export interface EncoderForwardOptions {
@@ -72,18 +70,12 @@ export class ViTEncoder extends Module {
             drop: config.dropout,
             attnDrop: config.attentionDropout,
             dropPath: rate,
-            strategy: options.strategy ?? 'auto',
           },
           { seed: rng.seed() },
         ),
       ),
     );
     this.rng = new Rng(rng.seed());
-  }
-
-  /** How every Attention multiplies QK^T and AV (see AttentionStrategy). */
-  setAttentionStrategy(strategy: AttentionStrategy): void {
-    for (const block of this.blocks) block.attn.strategy = strategy;
   }
 
   /** Tokens [B, T, D] → [B, T, D]. Every tensor in the result belongs to the caller. */

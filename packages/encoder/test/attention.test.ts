@@ -18,10 +18,10 @@ describe.each(['cpu', 'wasm'] as const)('Attention on %s', (backend) => {
     await setupBackend(backend);
   });
 
-  it.each(['batched', 'per-head'] as const)('matches a naive multi-head attention (%s strategy)', (strategy) => {
+  it('matches a naive multi-head attention', () => {
     const rng = new Rng(17);
     const w = { qkvW: random(3 * D * D, rng, 0.5), qkvB: random(3 * D, rng, 0.5), projW: random(D * D, rng, 0.5), projB: random(D, rng, 0.5) };
-    const attn = new Attention(D, H, { strategy, seed: 0 });
+    const attn = new Attention(D, H, { seed: 0 });
     const state = new Map<string, tf.Tensor>([
       ['qkv.weight', tf.tensor(w.qkvW, [3 * D, D])],
       ['qkv.bias', tf.tensor(w.qkvB, [3 * D])],

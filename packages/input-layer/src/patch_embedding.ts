@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, Module, Rng, matMul2d } from '@vitkit/core';
+import { ConfigError, Module, Rng, linear } from '@vitkit/core';
 import { assertImageBatch, resolveImageSpec, type ImageBatchSpec, type ImageSizeInput } from './image_batch.js';
 import { symmetricUniform } from './init.js';
 
@@ -23,8 +23,7 @@ export interface PatchEmbeddingOptions {
  * convolution is a reshape/transpose that lays each patch out as one row
  * (ph, pw, c) followed by a plain 2-D matMul with a [P*P*C, D] weight. That
  * avoids conv2d (whose gradient the wasm backend lacks) and hits the fast
- * matMul path everywhere (matMul2d: bias fused into the kernel, a gradient
- * without transposed products).
+ * matMul path everywhere (`linear`: one 2-D product with the bias fused in).
  *
  * With `dynamicImageSize`, any input whose sides are multiples of the patch
  * size is embedded (the grid follows the input).
@@ -78,7 +77,7 @@ export class PatchEmbedding extends Module {
       // [B, H, W, C] -> [B*gh, P, gw, P*C] -> [B*gh, gw, P, P*C]: each patch becomes P rows of (pw, c).
       const rows = tf.transpose(tf.reshape(x, [b * gh, p, gw, p * c]), [0, 2, 1, 3]);
       const patches = tf.reshape(rows, [b * gh * gw, p * p * c]);
-      const tokens = matMul2d(patches as tf.Tensor2D, this.weight as tf.Tensor2D, this.bias as tf.Tensor1D | undefined);
+      const tokens = linear(patches, this.weight as tf.Tensor2D, this.bias as tf.Tensor1D | undefined);
       return tf.reshape(tokens, [b, gh * gw, this.config.embedDim]);
     });
   }

@@ -1,6 +1,5 @@
 // Gradients (call once before training in Node).
-export { registerGradients, gradientsRegistered } from './gradients.js';
-export { installFastMatMulGradient } from './fast_matmul_gradient.js';
+export { registerGradients, gradientsRegistered } from './register_gradients.js';
 
 // Errors.
 export { DataError, TrainingConfigError, CheckpointError, GradientsUnavailableError, WorkerError } from './errors.js';
@@ -62,7 +61,6 @@ export {
 } from './train/trainer.js';
 export { DEFAULT_TTA_ZOOM, evaluate, TEST_TIME_AUGMENTATIONS, zoomCenter, type EvaluationResult, type EvaluateOptions, type TestTimeAugmentation } from './train/evaluate.js';
 export { measureTrainingThroughput, type ThroughputOptions, type TrainingThroughput } from './train/throughput.js';
-export { useBatchedAttention } from './train/attention.js';
 
 // Data-parallel training on worker threads.
 export { GradientWorkerPool, type GradientWorkerPoolOptions } from './parallel/gradient_worker_pool.js';

@@ -6,7 +6,7 @@ export { toImageBatch } from './image_input.js';
 
 // Its building blocks, for custom architectures.
 export { ViTInputLayer, PatchEmbedding } from '@vitkit/input-layer';
-export { ViTEncoder, Block, Attention, Mlp, type AttentionStrategy } from '@vitkit/encoder';
+export { ViTEncoder, Block, Attention, Mlp } from '@vitkit/encoder';
 export { ViTHead } from '@vitkit/head';
 
 // The parts of @vitkit/core most users need, so that @vitkit/vit is the one package to install.

@@ -68,10 +68,7 @@ export function viTFromCheckpoint(checkpoint: LoadedCheckpoint, options: VisionT
  * ```
  */
 export async function loadViT(source: CheckpointSource, options: LoadViTOptions = {}): Promise<VisionTransformer> {
-  const { config, seed, attentionStrategy, ...rest } = options;
+  const { config, seed, ...rest } = options;
   const checkpoint = await loadCheckpoint(source, { ...rest, ...(await resolveConfigOption(config)) });
-  return viTFromCheckpoint(checkpoint, {
-    ...(seed === undefined ? {} : { seed }),
-    ...(attentionStrategy === undefined ? {} : { attentionStrategy }),
-  });
+  return viTFromCheckpoint(checkpoint, seed === undefined ? {} : { seed });
 }

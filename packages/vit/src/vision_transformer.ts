@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Module, Rng, resolveConfig, type ViTConfig, type ViTConfigInput } from '@vitkit/core';
-import { ViTEncoder, type AttentionStrategy } from '@vitkit/encoder';
+import { ViTEncoder } from '@vitkit/encoder';
 import { ViTHead } from '@vitkit/head';
 import { ViTInputLayer } from '@vitkit/input-layer';
 import { toImageBatch } from './image_input.js';
@@ -9,8 +9,6 @@ import type { ViTForwardOptions, ViTOutput } from './output.js';
 export interface VisionTransformerOptions {
   /** Seed for every initial weight and for the default dropout Rng (random when omitted). */
   seed?: number;
-  /** How attention multiplies QK^T and AV; `auto` picks the fastest for the backend in use. */
-  attentionStrategy?: AttentionStrategy;
 }
 
 /**
@@ -40,7 +38,7 @@ export class VisionTransformer extends Module {
     // Names are timm's: the input layer sits at the root (cls_token, pos_embed, patch_embed.*), the
     // encoder is the `blocks` Sequential, and the head's parts are root-level `norm`/`fc_norm`/`head`.
     this.inputLayer = this.addModule('', new ViTInputLayer(this.config, { seed: rng.seed() }));
-    this.encoder = this.addModule('blocks', new ViTEncoder(this.config, { seed: rng.seed(), strategy: options.attentionStrategy ?? 'auto' }));
+    this.encoder = this.addModule('blocks', new ViTEncoder(this.config, { seed: rng.seed() }));
     this.head = this.addModule('', new ViTHead(this.config, { seed: rng.seed() }));
     this.rng = new Rng(rng.seed());
   }

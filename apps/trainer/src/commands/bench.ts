@@ -35,11 +35,11 @@ export interface BenchResult {
   peak_rss_mb: number;
   /** 1-minute load average of the machine when the measurement started (os.loadavg). */
   load_1m: number;
-  /** wasm only: which BatchMatMul kernel ran (vitkit's SIMD one or tfjs's stock scalar loop). */
+  /** wasm only: whether vitkit's wasm kernels ran (simd) or tfjs's stock ones (stock). */
   wasm_matmul?: WasmMatMul;
 }
 
-/** The wasm backend's BatchMatMul: vitkit's SIMD kernel (the default) or tfjs's stock one. */
+/** The wasm backend's kernels: vitkit's (BatchMatMul, Unpack; the default) or tfjs's stock ones. */
 type WasmMatMul = 'simd' | 'stock';
 const WASM_MATMULS: readonly WasmMatMul[] = ['simd', 'stock'];
 
@@ -56,7 +56,7 @@ the training throughput (img/s) of the model \`vit train\` builds by default.
   --runs N          timed runs per configuration, or training steps (default 5)
   --warmup N        untimed runs first (default 2)
   --threads N       wasm threads (default: available cores)
-  --wasm-matmul LIST  wasm BatchMatMul kernel(s): simd (vitkit's, default), stock (tfjs's), or stock,simd to compare
+  --wasm-matmul LIST  wasm kernels: simd (vitkit's BatchMatMul and Unpack, default), stock (tfjs's), or stock,simd to compare
   --no-train        skip the training-throughput measurement of the trainer's default model
   --train-config C  measure training of this model instead (a config.json or preset, as vit train --config)
   --json            print {"results": [{"mode", "preset", "backend", "batch", "median_ms", "img_per_s", "gflops", "peak_rss_mb", "load_1m", "wasm_matmul", ...}]}
@@ -138,17 +138,17 @@ function peakRssMb(): number {
   return round(process.resourceUsage().maxRSS / 1024, 1);
 }
 
-/** A child's wasm BatchMatMul kernel: the parent passes it one --wasm-matmul value. */
+/** A child's wasm kernels: the parent passes it one --wasm-matmul value. */
 function childWasmMatMul(flags: Flags): WasmMatMul {
   return stringFlag(flags, 'wasm-matmul') === 'stock' ? 'stock' : 'simd';
 }
 
-/** setupBackend options of a child: its thread count and wasm BatchMatMul kernel. */
+/** setupBackend options of a child: its thread count and wasm kernels. */
 function childBackendOptions(flags: Flags, threads: number | undefined): SetupBackendOptions {
-  return { ...(threads === undefined ? {} : { wasmThreads: threads }), wasmSimdMatMul: childWasmMatMul(flags) === 'simd' };
+  return { ...(threads === undefined ? {} : { wasmThreads: threads }), wasmKernels: childWasmMatMul(flags) === 'simd' };
 }
 
-/** A backend's name in tables: wasm on the stock BatchMatMul is marked. */
+/** A backend's name in tables: wasm on the stock kernels is marked. */
 function backendLabel(backend: string, matmul: WasmMatMul | undefined): string {
   return matmul === 'stock' ? `${backend} (stock matmul)` : backend;
 }

@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Activation } from '../config.js';
 import type { Rng } from '../rng.js';
-import { matMul2d } from './matmul.js';
 
 /**
- * x @ w + b over the last axis of x, for x of any rank >= 2 and w [in, out].
- * Flattening to 2-D keeps the product a plain 2-D matMul with no transposes,
- * the one shape the wasm backend sends to XNNPACK; matMul2d fuses the bias
- * into the kernel and has a gradient without transposed products.
+ * x @ w + b over the last axis of x, for x of any rank >= 2 and w [in, out]:
+ * one fused product (bias added inside the kernel) on x flattened to 2-D.
+ * On the wasm backend that is XNNPACK's fully connected operator and saves a
+ * separate broadcast add; its gradients are fast there too (see
+ * backends/wasm/batch_matmul.ts).
  */
 export function linear(x: tf.Tensor, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor {
   return tf.tidy(() => {
@@ -15,7 +15,7 @@ export function linear(x: tf.Tensor, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor
     const outDim = w.shape[1];
     const lead = x.shape.slice(0, -1);
     const x2 = x.rank === 2 ? (x as tf.Tensor2D) : tf.reshape(x, [-1, inDim]) as tf.Tensor2D;
-    const y = matMul2d(x2, w, b);
+    const y = tf.fused.matMul(b ? { a: x2, b: w, bias: b } : { a: x2, b: w });
     return x.rank === 2 ? y : tf.reshape(y, [...lead, outDim]);
   });
 }

@@ -4,7 +4,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { setupBackend, type BackendName, type ViTConfig } from '@vitkit/core';
 import { VisionTransformer } from '@vitkit/vit';
-import { registerGradients } from '../gradients.js';
+import { registerGradients } from '../register_gradients.js';
 import { computeShard, type ShardRequest } from './shard.js';
 
 export interface GradientWorkerData {

@@ -12,7 +12,6 @@ import { validateEmaDecay, WeightEma } from '../optim/ema.js';
 import { optimizedParameters, type WeightDecayOn } from '../optim/decay.js';
 import { learningRateAt, validateSchedule, type ScheduleKind } from '../optim/schedule.js';
 import { lossAndGradients, type MicroBatch } from './loss_and_gradients.js';
-import { useBatchedAttention } from './attention.js';
 import { combineShardGradients } from '../parallel/combine.js';
 import { modelWeights, shardBatchOf, shardSizes, type ShardResult, type ShardWorkers } from '../parallel/shard.js';
 import type { TrainableModel } from './model.js';
@@ -59,12 +58,6 @@ export interface TrainerOptions {
    */
   emaDecay?: number;
   /**
-   * Force batched attention products (default false: the model's `auto` strategy already picks batched
-   * for small heads such as the trainer's 28x28 models, and per-head products for 224-pixel models,
-   * where they train ~1.8x faster on wasm).
-   */
-  batchedAttention?: boolean;
-  /**
    * Gradient workers for data-parallel steps (see GradientWorkerPool): with
    * N workers each batch is shared N+1 ways; use trainStepAsync. The caller
    * owns them (and closes them).
@@ -103,7 +96,7 @@ export interface StepResult {
 }
 
 /** A resolved option set (defaults filled in), as saved in checkpoints. */
-export type ResolvedTrainerOptions = Required<Omit<TrainerOptions, 'augment' | 'steps' | 'epochs' | 'batchedAttention' | 'workers'>> & {
+export type ResolvedTrainerOptions = Required<Omit<TrainerOptions, 'augment' | 'steps' | 'epochs' | 'workers'>> & {
   epochs: number;
   steps: number | undefined;
   augment: boolean;
@@ -210,7 +203,6 @@ export class Trainer {
       weightDecay: o.weightDecay,
     });
     this.ema = o.emaDecay > 0 ? new WeightEma(model.variables(), o.emaDecay) : undefined;
-    if (options.batchedAttention ?? false) useBatchedAttention(model);
     this.dataRng = new Rng(epochSeed(o.seed, -2));
     this.modelRng = new Rng(epochSeed(o.seed, -3));
   }

@@ -1,16 +1,21 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BATCH_MATMUL_WASM_BASE64 } from './batch_matmul_binary.js';
+import { WasmKernelOverride } from './kernel_override.js';
 
 /**
- * A faster BatchMatMul for tfjs-backend-wasm.
+ * BatchMatMul for tfjs-backend-wasm, with every shape on a fast path.
  *
- * The stock kernel sends only unbatched, untransposed products to XNNPACK;
- * everything else (attention's per-head products, their gradients) runs a
- * scalar loop on one thread at ~1.1 GMAC/s. This override runs those on a
- * small SIMD module (batch_matmul.wat, ~6 GMAC/s on one core): operands are
- * copied into its memory, multiplied, and the product copied back. Unbatched
- * untransposed products, non-float32 inputs and batch shapes that do not
- * flatten (e.g. [2,1] with [1,3]) still go to the stock kernel.
+ * The stock kernel sends only unbatched, untransposed products to XNNPACK
+ * (multi-threaded); everything else runs a scalar loop on one thread about
+ * 10x slower. This override sends:
+ * - unbatched untransposed products to the stock kernel (XNNPACK);
+ * - unbatched transposed products (tfjs's matMul gradients) to an explicit
+ *   transpose (a cheap copy) and then the stock kernel, untransposed;
+ * - batched products (attention and its gradients) to a small SIMD module
+ *   (batch_matmul.wat, ~6 GMAC/s on one core): operands are copied into its
+ *   memory, multiplied, and the product copied back.
+ * Non-float32 inputs and batch shapes that do not flatten (e.g. [2,1] with
+ * [1,3]) go to the stock kernel. Measurements: docs/experiments/wasm-matmul.md.
  */
 
 interface SimdExports {
@@ -24,6 +29,7 @@ interface WasmBackendLike {
   wasm: { HEAPU8: Uint8Array };
   dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  disposeData(dataId: object): boolean;
 }
 
 interface BatchMatMulAttrs {
@@ -31,7 +37,6 @@ interface BatchMatMulAttrs {
   transposeB: boolean;
 }
 
-let stock: tf.KernelConfig | undefined;
 let simd: SimdExports | undefined;
 
 function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
@@ -62,6 +67,34 @@ function heapFloats(backend: WasmBackendLike, t: tf.TensorInfo, size: number): F
   return new Float32Array(backend.wasm.HEAPU8.buffer, offset, size);
 }
 
+/** Swaps the last two axes with the backend's Transpose kernel. */
+function transposeLast(backend: WasmBackendLike, x: tf.TensorInfo): tf.TensorInfo {
+  const rank = x.shape.length;
+  const perm = [...Array(rank - 2).keys(), rank - 1, rank - 2];
+  const transpose = tf.getKernel(tf.Transpose, 'wasm')!;
+  return transpose.kernelFunc({ inputs: { x }, backend: backend as unknown as tf.KernelBackend, attrs: { perm } }) as tf.TensorInfo;
+}
+
+/** One product (every batch dim 1): XNNPACK through the stock kernel, transposing operands explicitly first. */
+function unbatched(
+  args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap },
+  backend: WasmBackendLike,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean,
+): tf.TensorInfo {
+  const call = (inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap) =>
+    stockKernel().kernelFunc({ ...args, inputs, attrs } as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+  if (!transposeA && !transposeB) return call(args.inputs, args.attrs ?? {});
+  const a2 = transposeA ? transposeLast(backend, a) : a;
+  const b2 = transposeB ? transposeLast(backend, b) : b;
+  const out = call({ a: a2, b: b2 }, { ...args.attrs, transposeA: false, transposeB: false });
+  if (a2 !== a) backend.disposeData(a2.dataId);
+  if (b2 !== b) backend.disposeData(b2.dataId);
+  return out;
+}
+
 function batchMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo | tf.TensorInfo[] {
   const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
   const { transposeA, transposeB } = args.attrs as unknown as BatchMatMulAttrs;
@@ -74,13 +107,12 @@ function batchMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; at
   const n = transposeB ? b.shape[rb - 2]! : b.shape[rb - 1]!;
   const batchA = tf.util.sizeFromShape(a.shape.slice(0, -2));
   const batchB = tf.util.sizeFromShape(b.shape.slice(0, -2));
-  const useStock =
-    a.dtype !== 'float32' || b.dtype !== 'float32' || k !== kb || (batchA === 1 && batchB === 1 && !transposeA && !transposeB);
-  if (useStock) return stock!.kernelFunc(args as Parameters<tf.KernelFunc>[0]);
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || k !== kb) return stockKernel().kernelFunc(args as Parameters<tf.KernelFunc>[0]);
+  if (batchA === 1 && batchB === 1) return unbatched(args, backend, a, b, transposeA, transposeB);
   const outBatchShape = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
   const batch = tf.util.sizeFromShape(outBatchShape);
   // Flattened batch indices line up only when each side is whole or a single item.
-  if ((batchA !== batch && batchA !== 1) || (batchB !== batch && batchB !== 1)) return stock!.kernelFunc(args as Parameters<tf.KernelFunc>[0]);
+  if ((batchA !== batch && batchA !== 1) || (batchB !== batch && batchB !== 1)) return stockKernel().kernelFunc(args as Parameters<tf.KernelFunc>[0]);
 
   const out = backend.makeOutput([...outBatchShape, m, n], 'float32');
   const outSize = batch * m * n;
@@ -115,40 +147,30 @@ function batchMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; at
   return out;
 }
 
+const override = new WasmKernelOverride(tf.BatchMatMul, batchMatMul as tf.KernelFunc);
+
+/** The stock kernel, for the cases passed back to it (set while the override is installed). */
+function stockKernel(): tf.KernelConfig {
+  return override.stock!;
+}
+
 /**
- * Replaces the wasm backend's BatchMatMul with the SIMD one (idempotent).
- * Returns false, changing nothing, when tfjs-backend-wasm is not loaded or
- * this runtime lacks wasm SIMD.
+ * Replaces the wasm backend's BatchMatMul (idempotent). Returns false,
+ * changing nothing, when tfjs-backend-wasm is not loaded or this runtime
+ * lacks wasm SIMD.
  */
 export function installWasmBatchMatMul(): boolean {
-  if (stock) return true;
-  const current = tf.getKernel(tf.BatchMatMul, 'wasm');
-  if (!current) return false;
+  if (!tf.getKernel(tf.BatchMatMul, 'wasm')) return false;
   simd ??= instantiate();
-  if (!simd) return false;
-  stock = current;
-  tf.unregisterKernel(tf.BatchMatMul, 'wasm');
-  tf.registerKernel({
-    kernelName: tf.BatchMatMul,
-    backendName: 'wasm',
-    // The stock kernel's setup still has to run: it serves the cases passed back to it.
-    ...(current.setupFunc ? { setupFunc: current.setupFunc } : {}),
-    ...(current.disposeFunc ? { disposeFunc: current.disposeFunc } : {}),
-    kernelFunc: batchMatMul as tf.KernelFunc,
-  });
-  return true;
+  return simd !== undefined && override.install();
 }
 
 /** Puts the stock BatchMatMul back (for comparisons); returns whether one was replaced. */
 export function uninstallWasmBatchMatMul(): boolean {
-  if (!stock) return false;
-  tf.unregisterKernel(tf.BatchMatMul, 'wasm');
-  tf.registerKernel(stock);
-  stock = undefined;
-  return true;
+  return override.uninstall();
 }
 
-/** True while the SIMD BatchMatMul is installed. */
+/** True while vitkit's BatchMatMul is installed. */
 export function wasmBatchMatMulInstalled(): boolean {
-  return stock !== undefined;
+  return override.stock !== undefined;
 }

@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { GradientsUnavailableError } from './errors.js';
-import { installFastMatMulGradient } from './fast_matmul_gradient.js';
 
 /**
  * tfjs-core ships gradient definitions in a side-effect module that its Node
@@ -45,10 +44,7 @@ const isNode = typeof process !== 'undefined' && process.versions?.node !== unde
 const dynamicImport = (specifier: string): Promise<unknown> => import(/* @vite-ignore */ specifier);
 
 async function load(): Promise<void> {
-  if (gradientsRegistered()) {
-    installFastMatMulGradient();
-    return;
-  }
+  if (gradientsRegistered()) return;
   if (isNode) {
     const nodeModule = (await dynamicImport('node:module')) as typeof import('node:module');
     if (typeof nodeModule.register !== 'function') {
@@ -75,15 +71,12 @@ async function load(): Promise<void> {
       'check that only one major version of @tensorflow/tfjs-core is installed',
     );
   }
-  installFastMatMulGradient();
 }
 
 /**
  * Registers tfjs-core's gradient definitions so that `tf.grads`,
- * `tf.variableGrads` and training work, and replaces the gradient of 2-D
- * matrix products with an equivalent one that is much faster on wasm (see
- * fast_matmul_gradient.ts). Idempotent and safe to call concurrently; takes
- * about half a second the first time.
+ * `tf.variableGrads` and training work. Idempotent and safe to call
+ * concurrently; takes about half a second the first time.
  */
 export function registerGradients(): Promise<void> {
   if (!pending) {

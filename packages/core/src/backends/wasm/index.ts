@@ -1,0 +1,30 @@
+import { installWasmBatchMatMul, uninstallWasmBatchMatMul, wasmBatchMatMulInstalled } from './batch_matmul.js';
+import { installWasmUnpack, uninstallWasmUnpack } from './unpack.js';
+
+/**
+ * vitkit's kernels for tfjs-backend-wasm, registered over the stock ones:
+ * BatchMatMul (every product on a fast path: XNNPACK or a SIMD module) and
+ * Unpack (no whole-input copies). Model code uses plain tfjs ops and gets
+ * them on wasm; other backends are untouched.
+ */
+
+/** Registers vitkit's wasm kernels (idempotent); false, changing nothing, when tfjs-backend-wasm is not loaded or lacks wasm SIMD. */
+export function installWasmKernels(): boolean {
+  if (!installWasmBatchMatMul()) return false;
+  installWasmUnpack();
+  return true;
+}
+
+/** Puts tfjs's stock wasm kernels back (for comparisons); returns whether any were replaced. */
+export function uninstallWasmKernels(): boolean {
+  const matMul = uninstallWasmBatchMatMul();
+  const unpack = uninstallWasmUnpack();
+  return matMul || unpack;
+}
+
+/** True while vitkit's wasm kernels are installed. */
+export function wasmKernelsInstalled(): boolean {
+  return wasmBatchMatMulInstalled();
+}
+
+export { prepareNodeWasmThreads, unrefWasmWorkers, wasmThreadsInUse } from './threads.js';
