@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseNpy, setupBackend } from '@vitkit/core';
-import { loadViT, type VisionTransformer } from '@vitkit/vit';
+import { createViT, loadViT, type VisionTransformer } from '@vitkit/vit';
 import { ProtoWriter } from '../src/bench/onnx/proto_writer.js';
 import { ONNX_INPUT, ONNX_OPSET, ONNX_OUTPUT, exportViTToOnnx } from '../src/bench/onnx/export_vit.js';
 
@@ -205,5 +205,11 @@ describe('exportViTToOnnx', () => {
 
   it('rejects a batch size that is not a positive integer', () => {
     expect(() => exportViTToOnnx(model, 0)).toThrow(/positive batch size/);
+  });
+
+  it('refuses ViT-family parts it does not write, in one line', () => {
+    const clip = createViT({ imageSize: 16, patchSize: 8, embedDim: 8, depth: 1, numHeads: 2, numClasses: 2, preNorm: true, activation: 'quick_gelu' }, {}, { seed: 0 });
+    expect(() => exportViTToOnnx(clip, 1)).toThrow(/plain ViTs only; this model has norm_pre, activation quick_gelu/);
+    clip.dispose();
   });
 });

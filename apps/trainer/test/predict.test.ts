@@ -1,37 +1,15 @@
 // Spawns `vit predict` on the shipped example and checks what it prints and saves.
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseNpy, serializeNpy } from '@vitkit/core';
+import { serializeNpy } from '@vitkit/core';
 import { parseSafetensors, serializeSafetensors } from '@vitkit/weights';
+import { ROOT, maxAbsDiff, npy, vitPredict as vit } from './helpers/predict_cli.js';
 
-const ROOT = resolve(fileURLToPath(new URL('../../../', import.meta.url)));
 const MICRO = 'fixtures/reference/vit-micro';
 const EXAMPLE = 'fixtures/examples/vit-micro-input.npy';
 const BASE = [EXAMPLE, '--weights', `${MICRO}/timm.safetensors`, '--config', `${MICRO}/hf-config.json`];
-
-function vit(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--conditions=@vitkit/source', '--import', 'tsx', 'apps/trainer/src/cli.ts', 'predict', ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    timeout: 300_000,
-  });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
-
-function npy(path: string) {
-  return parseNpy(new Uint8Array(readFileSync(path)));
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
 
 const tmp = mkdtempSync(join(tmpdir(), 'vit-predict-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

@@ -1,9 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, Linear, Module, ShapeError, dropout, Rng } from '@vitkit/core';
+import { ConfigError, LayerNorm, Linear, Module, ShapeError, dropout, Rng } from '@vitkit/core';
 import { scaledDotProduct } from './scaled_dot_product.js';
 
 export interface AttentionOptions {
   qkvBias?: boolean;
+  /** LayerNorm over each head's queries and keys after the qkv split (timm `qk_norm`: `q_norm`, `k_norm`). */
+  qkNorm?: boolean;
+  /** Epsilon of the q/k norms (the model's LayerNorm eps). */
+  normEps?: number;
   /** Dropout on attention probabilities (training mode only). */
   attnDrop?: number;
   /** Dropout after the output projection (training mode only). */
@@ -27,7 +31,9 @@ export interface AttentionOutput {
  * each split into heads), q scaled by Dh^-0.5, softmax(q k^T) v, then `proj`.
  * Linear layers run on [B*T, D] so they stay plain 2-D matMuls.
  *
- * Parameters: `qkv.{weight,bias}` (torch [3D, D]), `proj.{weight,bias}`.
+ * With `qkNorm`, q and k are LayerNorm-ed per head right after the split (timm `qk_norm`).
+ *
+ * Parameters: `qkv.{weight,bias}` (torch [3D, D]), `q_norm.*`, `k_norm.*` [Dh] (qkNorm), `proj.{weight,bias}`.
  */
 export class Attention extends Module {
   readonly dim: number;
@@ -35,6 +41,8 @@ export class Attention extends Module {
   readonly headDim: number;
   readonly scale: number;
   readonly qkv: Linear;
+  readonly qNorm: LayerNorm | undefined;
+  readonly kNorm: LayerNorm | undefined;
   readonly proj: Linear;
   readonly attnDrop: number;
   readonly projDrop: number;
@@ -51,8 +59,19 @@ export class Attention extends Module {
     this.projDrop = options.projDrop ?? 0;
     const rng = Rng.fromSeed(options.seed);
     this.qkv = this.addModule('qkv', new Linear(dim, dim * 3, { bias: options.qkvBias ?? true, seed: rng.seed() }));
+    if (options.qkNorm) {
+      this.qNorm = this.addModule('q_norm', new LayerNorm(this.headDim, options.normEps ?? 1e-6));
+      this.kNorm = this.addModule('k_norm', new LayerNorm(this.headDim, options.normEps ?? 1e-6));
+    }
     this.proj = this.addModule('proj', new Linear(dim, dim, { seed: rng.seed() }));
     this.rng = new Rng(rng.seed());
+  }
+
+  /** qk_norm: LayerNorm over each head's slice of q and k in the fused [B*T, 3D] projection. */
+  private normalizeQK(qkv: tf.Tensor2D, rows: number): tf.Tensor2D {
+    const [q, k, v] = tf.split(qkv, 3, 1);
+    const perHead = (m: tf.Tensor, norm: LayerNorm): tf.Tensor => tf.reshape(norm.forward(tf.reshape(m, [rows, this.numHeads, this.headDim])), [rows, this.dim]);
+    return tf.concat([perHead(q!, this.qNorm!), perHead(k!, this.kNorm!), v!], 1) as tf.Tensor2D;
   }
 
   /** Tokens [B, T, D] → [B, T, D]. */
@@ -65,7 +84,8 @@ export class Attention extends Module {
       const [b, t, d] = x.shape as [number, number, number];
       const h = this.numHeads;
       const dh = this.headDim;
-      const qkv = this.qkv.forward(tf.reshape(x, [b * t, d])) as tf.Tensor2D;
+      let qkv = this.qkv.forward(tf.reshape(x, [b * t, d])) as tf.Tensor2D;
+      if (this.qNorm && this.kNorm) qkv = this.normalizeQK(qkv, b * t);
       const training = this.training;
       const drop = training && this.attnDrop > 0 ? { rng, dropRate: this.attnDrop } : {};
       const [q2, k2, v2] = tf.split(qkv, 3, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];

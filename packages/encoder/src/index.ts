@@ -1,5 +1,6 @@
 export { Attention, type AttentionOptions, type AttentionForwardOptions, type AttentionOutput } from './attention.js';
 export { Mlp, type MlpOptions } from './mlp.js';
+export { LayerScale } from './layer_scale.js';
 export { Block, type BlockConfig, type BlockForwardOptions } from './block.js';
 export {
   ViTEncoder,

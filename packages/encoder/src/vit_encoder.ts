@@ -6,6 +6,8 @@ import { Block } from './block.js';
 export type EncoderConfig = Pick<
   ViTConfig,
   'embedDim' | 'depth' | 'numHeads' | 'mlpDim' | 'qkvBias' | 'layerNormEps' | 'dropout' | 'attentionDropout' | 'dropPath'
+> &
+  Partial<Pick<ViTConfig, 'layerScaleInit' | 'activation' | 'qkNorm'>
 >;
 
 export interface EncoderOptions {
@@ -62,6 +64,9 @@ export class ViTEncoder extends Module {
             mlpDim: config.mlpDim,
             qkvBias: config.qkvBias,
             layerNormEps: config.layerNormEps,
+            layerScaleInit: config.layerScaleInit ?? null,
+            activation: config.activation ?? 'gelu',
+            qkNorm: config.qkNorm ?? false,
             drop: config.dropout,
             attnDrop: config.attentionDropout,
             dropPath: rate,

@@ -5,6 +5,11 @@ export interface ImageBatchSpec {
   imageSize: [number, number];
   patchSize: number;
   inChannels: number;
+  /**
+   * Accept any height and width that are multiples of the patch size (timm `dynamic_img_size`);
+   * `imageSize` is then the size the position embedding was learned for.
+   */
+  dynamicImageSize?: boolean;
 }
 
 /** What the check looks at: a tf.Tensor, or just its shape and dtype. */
@@ -13,10 +18,17 @@ export interface ShapeAndType {
   readonly dtype: string;
 }
 
+/** The nearest sizes below and above `s` that are multiples of `p` (one when `s` is one). */
+function nearestMultiples(s: number, p: number): [number, number] {
+  const below = Math.max(p, Math.floor(s / p) * p);
+  return [below, Math.ceil(s / p) * p];
+}
+
 /**
  * Checks that `x` is an NHWC float batch the model can embed: rank 4, the
  * configured channel count, and exactly the configured height and width
- * (position embeddings are learned for one patch grid). Throws ShapeError
+ * (position embeddings are learned for one patch grid), or with
+ * `dynamicImageSize` any multiple of the patch size. Throws ShapeError
  * with the expected shape and, when the layout looks like NCHW, says so.
  */
 export function assertImageBatch(x: ShapeAndType, spec: ImageBatchSpec): void {
@@ -35,13 +47,19 @@ export function assertImageBatch(x: ShapeAndType, spec: ImageBatchSpec): void {
       looksNchw ? 'the input looks NCHW: transpose it to NHWC with perm [0, 2, 3, 1]' : `give images with ${c} channels`,
     );
   }
+  if (spec.dynamicImageSize && (xh % spec.patchSize !== 0 || xw % spec.patchSize !== 0 || xh === 0 || xw === 0)) {
+    const [h0, h1] = nearestMultiples(xh, spec.patchSize);
+    const [w0, w1] = nearestMultiples(xw, spec.patchSize);
+    const options = h0 === h1 && w0 === w1 ? `${h0}x${w0}` : `${h0}x${w0} or ${h1}x${w1}`;
+    throw new ShapeError(`input image size ${xh}x${xw} is not a multiple of patch ${spec.patchSize}: use ${options}`, `resize or crop images to a multiple of ${spec.patchSize}`);
+  }
   if (xh % spec.patchSize !== 0 || xw % spec.patchSize !== 0) {
     throw new ShapeError(
       `input image size ${xh}x${xw} is not a multiple of the patch size ${spec.patchSize}`,
       `resize images to ${h}x${w}`,
     );
   }
-  if (xh !== h || xw !== w) {
+  if (!spec.dynamicImageSize && (xh !== h || xw !== w)) {
     throw new ShapeError(`input image size ${xh}x${xw} does not match the model's ${h}x${w}; expected ${expected}`, `resize images to ${h}x${w}`);
   }
   if (x.dtype !== 'float32') {
@@ -56,7 +74,7 @@ export type ImageSizeInput = number | readonly [number, number];
  * Normalizes and checks the image geometry a layer is built for: positive
  * integer sizes that are multiples of the patch size. Throws ConfigError.
  */
-export function resolveImageSpec(spec: { imageSize: ImageSizeInput; patchSize: number; inChannels: number }): ImageBatchSpec {
+export function resolveImageSpec(spec: { imageSize: ImageSizeInput; patchSize: number; inChannels: number; dynamicImageSize?: boolean }): ImageBatchSpec {
   const imageSize: [number, number] = typeof spec.imageSize === 'number' ? [spec.imageSize, spec.imageSize] : [spec.imageSize[0], spec.imageSize[1]];
   const positive = (name: string, v: number): void => {
     if (!Number.isInteger(v) || v <= 0) throw new ConfigError(`${name} must be a positive integer, got ${v}`, 'fix the value in your config');
@@ -69,5 +87,5 @@ export function resolveImageSpec(spec: { imageSize: ImageSizeInput; patchSize: n
       throw new ConfigError(`image ${i === 0 ? 'height' : 'width'} ${s} is not a multiple of patch size ${spec.patchSize}`, `use a multiple of ${spec.patchSize}`);
     }
   });
-  return { imageSize, patchSize: spec.patchSize, inChannels: spec.inChannels };
+  return { imageSize, patchSize: spec.patchSize, inChannels: spec.inChannels, ...(spec.dynamicImageSize ? { dynamicImageSize: true } : {}) };
 }

@@ -5,6 +5,8 @@ import { symmetricUniform } from './init.js';
 
 export interface PatchEmbeddingConfig extends ImageBatchSpec {
   embedDim: number;
+  /** Bias in the projection (default true; timm drops it under `pre_norm`). */
+  bias?: boolean;
 }
 
 /** PatchEmbeddingConfig as users write it (`imageSize` may be one number). */
@@ -23,19 +25,22 @@ export interface PatchEmbeddingOptions {
  * avoids conv2d (whose gradient the wasm backend lacks) and hits the fast
  * matMul path everywhere (`linear`: one 2-D product with the bias fused in).
  *
- * Parameters: `proj.weight` (torch [D, C, P, P]), `proj.bias` [D].
+ * With `dynamicImageSize`, any input whose sides are multiples of the patch
+ * size is embedded (the grid follows the input).
+ *
+ * Parameters: `proj.weight` (torch [D, C, P, P]), `proj.bias` [D] (unless `bias` is false).
  */
 export class PatchEmbedding extends Module {
   readonly config: PatchEmbeddingConfig;
   readonly weight: tf.Variable;
-  readonly bias: tf.Variable;
+  readonly bias: tf.Variable | undefined;
 
   constructor(config: PatchEmbeddingConfigInput, options: PatchEmbeddingOptions = {}) {
     super();
     if (!Number.isInteger(config.embedDim) || config.embedDim <= 0) {
       throw new ConfigError(`embedDim must be a positive integer, got ${config.embedDim}`, 'fix the value in your config');
     }
-    this.config = { ...resolveImageSpec(config), embedDim: config.embedDim };
+    this.config = { ...resolveImageSpec(config), embedDim: config.embedDim, bias: config.bias ?? true };
     const { patchSize: p, inChannels: c, embedDim: d } = this.config;
     const fanIn = p * p * c;
     const rng = Rng.fromSeed(options.seed);
@@ -45,7 +50,10 @@ export class PatchEmbedding extends Module {
       layout: 'patch',
       torchShape: [d, c, p, p],
     });
-    this.bias = this.addParameter('proj.bias', symmetricUniform([d], bound, rng), { decay: false });
+    const bias = symmetricUniform([d], bound, rng);
+    // Drawn either way, so a seed gives the same weight with or without the bias.
+    if (this.config.bias) this.bias = this.addParameter('proj.bias', bias, { decay: false });
+    else bias.dispose();
   }
 
   /** Patch grid [rows, cols]. */
@@ -69,7 +77,7 @@ export class PatchEmbedding extends Module {
       // [B, H, W, C] -> [B*gh, P, gw, P*C] -> [B*gh, gw, P, P*C]: each patch becomes P rows of (pw, c).
       const rows = tf.transpose(tf.reshape(x, [b * gh, p, gw, p * c]), [0, 2, 1, 3]);
       const patches = tf.reshape(rows, [b * gh * gw, p * p * c]);
-      const tokens = linear(patches, this.weight as tf.Tensor2D, this.bias as tf.Tensor1D);
+      const tokens = linear(patches, this.weight as tf.Tensor2D, this.bias as tf.Tensor1D | undefined);
       return tf.reshape(tokens, [b, gh * gw, this.config.embedDim]);
     });
   }

@@ -52,7 +52,7 @@ export { DEFAULT_CROP_SCALE, defaultAugmentation, type Augmentation, type Defaul
 
 // Training.
 export type { TrainableModel } from './train/model.js';
-export { lossAndGradients, type LossAndGradients, type MicroBatch, type GradientOptions } from './train/loss_and_gradients.js';
+export { lossAndGradients, trainingLoss, type LossAndGradients, type MicroBatch, type GradientOptions } from './train/loss_and_gradients.js';
 export {
   Trainer,
   type TrainerOptions,

@@ -13,8 +13,12 @@ export interface VisionTransformerOptions {
 
 /**
  * A Vision Transformer as timm's `VisionTransformer` defines it: input layer
- * (patch embedding, class/register tokens, position embedding), `depth`
- * pre-norm blocks, final norm, pooling and classifier. Parameter names and
+ * (patch embedding, class/distillation/register tokens, position embedding,
+ * optional pre-norm), `depth` pre-norm blocks (optional LayerScale, qk-norm,
+ * GELU / tanh-GELU / QuickGELU), final norm, pooling (class token, mean,
+ * attention pool or none) and classifier (plus `head_dist` for DeiT distilled:
+ * timm's VisionTransformerDistilled). One class covers the family (DeiT,
+ * DINOv2, CLIP, SigLIP image towers); the config says which parts exist. Parameter names and
  * PyTorch-layout state dicts are exactly timm's, so timm checkpoints load
  * with `loadStateDict` as they are.
  *
@@ -59,6 +63,11 @@ export class VisionTransformer extends Module {
       const encoded = this.encoder.forward(embeddings, { rng, returnAttention: attention, returnHiddenStates: hidden });
       const head = this.head.forward(encoded.output);
       const out: ViTOutput = { logits: head.logits, features: head.features };
+      if (head.clsLogits && head.distLogits) {
+        out.clsLogits = head.clsLogits;
+        out.distLogits = head.distLogits;
+      }
+      if (options.returnTokens || hidden) out.tokens = head.normed;
       if (hidden) {
         out.embeddings = embeddings;
         out.hiddenStates = encoded.hiddenStates ?? [];

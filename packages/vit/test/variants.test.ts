@@ -16,7 +16,8 @@ describe('VisionTransformer variants', () => {
   });
 
   it('mean pooling: no `norm`, `fc_norm` applied after averaging the patch tokens only', () => {
-    const model = new VisionTransformer({ ...microConfig(), pooling: 'mean', classToken: true, numRegisterTokens: 1 }, { seed: 1 });
+    // microConfig() is resolved (fcNorm false, derived for token pooling): say fcNorm as timm's 'avg' default does.
+    const model = new VisionTransformer({ ...microConfig(), pooling: 'mean', fcNorm: true, classToken: true, numRegisterTokens: 1 }, { seed: 1 });
     const names = [...model.namedParameters().keys()];
     expect(names).toContain('fc_norm.weight');
     expect(names).not.toContain('norm.weight');

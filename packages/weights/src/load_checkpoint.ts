@@ -130,7 +130,8 @@ export function prepareCheckpoint(raw: RawCheckpoint, options: PrepareOptions = 
   let labels = options.labels ?? options.config?.labels ?? checkpointConfig.labels;
   let headReplaced = false;
   const dropHead = () => {
-    for (const k of ['head.weight', 'head.bias']) if (tensors.delete(k)) dropped.push(k);
+    // Distilled models (DeiT) have a second classifier, head_dist, on the distillation token.
+    for (const k of ['head.weight', 'head.bias', 'head_dist.weight', 'head_dist.bias']) if (tensors.delete(k)) dropped.push(k);
   };
   if (mode === 'keep') {
     if (wanted !== undefined && wanted !== numClasses) {
@@ -149,6 +150,11 @@ export function prepareCheckpoint(raw: RawCheckpoint, options: PrepareOptions = 
     const head = freshHead(wanted, checkpointConfig.embedDim, options.seed ?? 0);
     tensors.set('head.weight', head.weight);
     tensors.set('head.bias', head.bias);
+    if (checkpointConfig.distilled) {
+      const dist = freshHead(wanted, checkpointConfig.embedDim, (options.seed ?? 0) + 1);
+      tensors.set('head_dist.weight', dist.weight);
+      tensors.set('head_dist.bias', dist.bias);
+    }
     numClasses = wanted;
     // The old head's class names do not apply; a config describing the checkpoint may still carry them.
     const configLabels = options.config?.labels;

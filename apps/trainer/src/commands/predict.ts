@@ -39,15 +39,23 @@ Classifies images with a Vision Transformer and prints the top-K classes.
                           (default: the preprocessor_config.json beside the weights or config)
   --backend NAME          auto | cpu | wasm | tensorflow (default auto)
   --top K                 classes to show per image (default 5)
-  --json                  print {"backend", "results": [{"top": [{"index", "label", "probability"}], "logits"}]}
-  --save-logits FILE      write the logits [B, classes] as float32 .npy
+  --json                  print {"backend", "results": [{"top": [{"index", "label", "probability"}], "logits"}]};
+                          for a model without classifier (num_classes 0): {"backend", "results": [{"features"}]}
+  --save-logits FILE      write the logits [B, classes] (without classifier: the features) as float32 .npy
   --save-attention DIR    write DIR/attention_block{i}.npy [B, heads, tokens, tokens] for every block
 
-Labels come from the config's id2label; without one, the class index is shown.`;
+Labels come from the config's id2label; without one, the class index is shown. A model
+without classifier (DINOv2, SigLIP image towers) has no classes: it prints its pooled features.
+Models with dynamic_img_size take any input size that is a multiple of the patch size.`;
 
 export interface Prediction {
   top: { index: number; label: string; probability: number }[];
   logits: number[];
+}
+
+/** What a model without classifier gives per image: its pooled features. */
+export interface FeatureResult {
+  features: number[];
 }
 
 interface ImageBatch {
@@ -97,13 +105,18 @@ export const predictCommand: Command = {
       input = tf.tensor(images.data, images.shape, 'float32');
       const out = model.forward(input, { returnAttention: saveAttention !== undefined });
       try {
-        const results = topPredictions(out.logits, topK, config.labels);
         if (saveLogits) await writeNpyAtomic(saveLogits, out.logits);
         if (saveAttention) {
           for (const [i, a] of (out.attentions ?? []).entries()) await writeNpyAtomic(join(saveAttention, `attention_block${i}.npy`), a);
         }
         const names = (npyInput ? [basename(positionals[0]!)] : positionals.map((p) => basename(p))).map(printable);
-        console.log(json ? JSON.stringify({ backend: backend.name, results }) : formatTable(backend.name, results, names));
+        if (config.numClasses === 0) {
+          const results: FeatureResult[] = (out.features.arraySync() as number[][]).map((features) => ({ features }));
+          console.log(json ? JSON.stringify({ backend: backend.name, results }) : formatFeatures(backend.name, results, names));
+        } else {
+          const results = topPredictions(out.logits, topK, config.labels);
+          console.log(json ? JSON.stringify({ backend: backend.name, results }) : formatTable(backend.name, results, names));
+        }
       } finally {
         disposeViTOutput(out);
       }
@@ -144,7 +157,10 @@ async function readInput(path: string, what: string): Promise<Uint8Array> {
   }
 }
 
-/** A preprocessed NHWC float32 .npy, checked against the model's input size. */
+/**
+ * A preprocessed NHWC float32 .npy, checked against the model's input size (with
+ * dynamic_img_size: the channels here, the size by the model, which names the nearest valid sizes).
+ */
 async function readNpyImages(path: string, config: ViTConfig): Promise<ImageBatch> {
   const npy = parseNpy(await readInput(path, 'input'));
   if (npy.dtype !== 'float32') {
@@ -153,7 +169,8 @@ async function readNpyImages(path: string, config: ViTConfig): Promise<ImageBatc
   const [h, w] = config.imageSize;
   const c = config.inChannels;
   const shape = npy.shape.length === 3 ? [1, ...npy.shape] : npy.shape;
-  if (shape.length !== 4 || shape[1] !== h || shape[2] !== w || shape[3] !== c) {
+  const sizeOk = config.dynamicImageSize || (shape[1] === h && shape[2] === w);
+  if (shape.length !== 4 || !sizeOk || shape[3] !== c) {
     throw new ShapeError(
       `${path} has shape [${npy.shape.join(', ')}], but the model takes [batch, ${h}, ${w}, ${c}] or [${h}, ${w}, ${c}] (NHWC)`,
       npy.shape.length === 4 && npy.shape[1] === c ? 'the input looks NCHW: transpose it to NHWC' : `preprocess images to ${h}x${w} with ${c} channels`,
@@ -238,6 +255,17 @@ function formatTable(backend: string, results: Prediction[], inputNames: string[
     for (const [rank, t] of r.top.entries()) {
       lines.push(`  ${String(rank + 1).padStart(4)}  ${t.label.padEnd(width)}  ${String(t.index).padStart(5)}  ${t.probability.toFixed(4).padStart(11)}`);
     }
+  }
+  return lines.join('\n');
+}
+
+/** One line per image: its feature width and first values. */
+function formatFeatures(backend: string, results: FeatureResult[], inputNames: string[]): string {
+  const lines = [`backend: ${backend}`, 'the model has no classifier: pooled features per image'];
+  for (const [i, r] of results.entries()) {
+    const name = inputNames.length === results.length ? inputNames[i]! : `${inputNames[0]} [${i}]`;
+    const head = r.features.slice(0, 4).map((v) => v.toFixed(4)).join(', ');
+    lines.push(`  ${name}: ${r.features.length} features [${head}${r.features.length > 4 ? ', ...' : ''}]`);
   }
   return lines.join('\n');
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { Activation } from '../config.js';
 import type { Rng } from '../rng.js';
 
 /**
@@ -34,6 +35,26 @@ export function layerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, e
 /** Exact GELU, x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)), as torch.nn.GELU() computes it. */
 export function gelu(x: tf.Tensor): tf.Tensor {
   return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)));
+}
+
+/** GELU with the tanh approximation, as torch.nn.GELU(approximate='tanh') (HF gelu_pytorch_tanh). */
+export function geluTanh(x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const inner = tf.mul(tf.add(x, tf.mul(tf.mul(tf.square(x), x), 0.044715)), Math.sqrt(2 / Math.PI));
+    return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
+  });
+}
+
+/** CLIP's QuickGELU, x * sigmoid(1.702 x) (timm quick_gelu). */
+export function quickGelu(x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.mul(x, tf.sigmoid(tf.mul(x, 1.702))));
+}
+
+/** The MLP activation a config names (ViTConfig.activation). */
+export function activate(x: tf.Tensor, activation: Activation): tf.Tensor {
+  if (activation === 'gelu_tanh') return geluTanh(x);
+  if (activation === 'quick_gelu') return quickGelu(x);
+  return gelu(x);
 }
 
 /** Inverted dropout: zeroes elements with probability `rate` and scales the rest by 1/(1-rate). */

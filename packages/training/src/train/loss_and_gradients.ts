@@ -28,6 +28,23 @@ export interface GradientOptions {
 }
 
 /**
+ * The training loss of one forward pass: cross entropy of the logits, or for a
+ * distilled model (DeiT: `clsLogits` from `head`, `distLogits` from `head_dist`)
+ * the mean of both heads' cross entropies against the labels. That is DeiT's hard
+ * distillation with the true labels standing in for a teacher's (vitkit has no
+ * teacher), and it trains both heads; eval uses the mean of their logits.
+ */
+export function trainingLoss(
+  out: { logits: tf.Tensor; clsLogits?: tf.Tensor; distLogits?: tf.Tensor },
+  targets: Targets,
+  labelSmoothing = 0,
+): tf.Scalar {
+  if (!out.clsLogits || !out.distLogits) return crossEntropy(out.logits, targets, { labelSmoothing });
+  const { clsLogits, distLogits } = out;
+  return tf.tidy(() => tf.div(tf.add(crossEntropy(clsLogits, targets, { labelSmoothing }), crossEntropy(distLogits, targets, { labelSmoothing })), 2) as tf.Scalar);
+}
+
+/**
  * Forward + backward over one or more micro-batches, accumulating the
  * gradient of the mean of their losses (gradient accumulation): the result
  * equals one pass over the concatenated batch when micro-batches are the
@@ -47,7 +64,7 @@ export function lossAndGradients(model: TrainableModel, batches: readonly MicroB
     const { value, grads } = tf.variableGrads(() => {
       // Everything the forward pass returns besides the loss is freed by the tidy around it.
       const out = model.forward(batch.x, options.rng ? { rng: options.rng } : {});
-      return crossEntropy(out.logits, batch.targets, { labelSmoothing: options.labelSmoothing ?? 0 });
+      return trainingLoss(out, batch.targets, options.labelSmoothing ?? 0);
     }, varList);
     lossSum += value.dataSync()[0]!;
     value.dispose();

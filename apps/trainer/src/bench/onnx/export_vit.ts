@@ -26,6 +26,18 @@ export const ONNX_OPSET = 13;
 export function exportViTToOnnx(model: VisionTransformer, batch: number): Uint8Array {
   const c = model.config;
   if (!Number.isInteger(batch) || batch < 1) throw new UsageError(`the ONNX export needs a positive batch size, got ${batch}`);
+  const family = [
+    c.distilled && 'distillation token',
+    c.preNorm && 'norm_pre',
+    c.layerScaleInit !== null && 'LayerScale',
+    c.qkNorm && 'qk-norm',
+    c.activation !== 'gelu' && `activation ${c.activation}`,
+    (c.pooling === 'map' || c.pooling === 'none') && `pooling ${c.pooling}`,
+    (!c.finalNorm || c.fcNorm !== (c.pooling === 'mean')) && 'final norm placement',
+  ].filter((part): part is string => typeof part === 'string');
+  if (family.length > 0) {
+    throw new UsageError(`the ONNX export covers plain ViTs only; this model has ${family.join(', ')}`, 'benchmark it with the tfjs backends');
+  }
   const params = new Map([...model.namedParameters()].map(([name, p]) => [name, p.variable]));
   const g = new OnnxGraph();
   const weight = (name: string): string => {
