@@ -39,6 +39,30 @@ export function env(name: string): string | undefined {
 }
 
 /**
+ * Creates `dir` and its missing parents, one mkdir per missing level. Node's
+ * recursive mkdir loops forever where a parent exists but refuses children
+ * (under /proc); here such a path fails once with the system's error.
+ */
+async function makeParents(dir: string): Promise<void> {
+  const { fs, path: p } = await nodeModules();
+  const missing: string[] = [];
+  for (let d = p.resolve(dir); ; d = p.dirname(d)) {
+    const found = await fs.stat(d).then((st) => st, () => undefined);
+    if (found) {
+      if (!found.isDirectory()) throw new Error(`${d} is not a directory`);
+      break;
+    }
+    missing.push(d);
+    if (p.dirname(d) === d) break;
+  }
+  for (const d of missing.reverse()) {
+    await fs.mkdir(d).catch((e: unknown) => {
+      if ((e as { code?: string }).code !== 'EEXIST') throw e;
+    });
+  }
+}
+
+/**
  * Writes a file atomically: the bytes go to a temporary file in the same
  * directory, which is then renamed over the target, so readers never see a
  * half-written file. `chunks` are written in order without joining them.
@@ -46,7 +70,7 @@ export function env(name: string): string | undefined {
 export async function writeFileAtomic(path: string, chunks: Uint8Array | readonly Uint8Array[]): Promise<void> {
   const { fs, path: p, crypto } = await nodeModules();
   const dir = p.dirname(path);
-  await fs.mkdir(dir, { recursive: true });
+  await makeParents(dir);
   const tmp = p.join(dir, `.${p.basename(path)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);
   const handle = await fs.open(tmp, 'w');
   try {
