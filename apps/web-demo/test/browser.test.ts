@@ -304,6 +304,12 @@ describe('web demo in Chromium', () => {
     expect(deit.top[0]?.index).toBe(row0.indexOf(Math.max(...row0)));
     expect(deit.top.length).toBe(5);
     expect(deit.embedding).toBeUndefined();
+    // CLIP (pre_norm, quick_gelu, 12 classes) the same way.
+    await page.setInputFiles('#model-files', [join(FAMILY, 'clip', 'timm.safetensors'), join(FAMILY, 'clip', 'config.json')]);
+    await idle(page);
+    expect(await errorsShown(page)).toEqual([]);
+    expect(await page.evaluate(() => window.vitkit.model?.numClasses)).toBe(12);
+    expect((await classify('clip')).top.length).toBe(5);
 
     // An embedding model by URL (config.json beside it): SigLIP, MAP pooling, no class token, no classifier.
     await page.fill('#model-url', `${server.url}fixtures/vit-family/siglip/timm.safetensors`);
