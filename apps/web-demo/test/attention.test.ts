@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { parseNpy, setupBackend } from '@vitkit/core';
+import { parseNpy, resolveConfig, setupBackend } from '@vitkit/core';
+import type { VisionTransformer } from '@vitkit/vit';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { attentionMaps } from '../src/attention/maps.js';
+import { embeddingText } from '../src/ui/results_view.js';
+import { classify } from '../src/worker/classify.js';
 import { APP_DIR } from './support/build.js';
 
 /** Block 0 attention of vit-micro from torchvision: [2 images, 4 heads, 17 tokens, 17 tokens]. */
@@ -95,5 +98,29 @@ describe('attentionMaps', () => {
       tf.dispose([maps.perHead, maps.rollout]);
     }
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('classify for models without classifier or attention map', () => {
+  it('summarizes embeddings instead of inventing classes, and hides a map it cannot make', async () => {
+    await setupBackend('cpu');
+    const config = resolveConfig({ imageSize: 8, patchSize: 4, embedDim: 4, depth: 1, numHeads: 1, numClasses: 0, classToken: false, pooling: 'map' });
+    // A model whose forward returns no attention: the map degrades to a note, the output stands.
+    const model = {
+      config,
+      forward: () => {
+        const logits = tf.tensor2d([[3, 4, 0, 0]]);
+        return { logits, features: logits, attentions: [] };
+      },
+    } as unknown as VisionTransformer;
+    const input = { data: new Float32Array(8 * 8 * 3), shape: [1, 8, 8, 3] as [number, number, number, number], view: { width: 8, height: 8, data: new Uint8ClampedArray(256) }, summary: 'zeros' };
+    const before = tf.memory().numTensors;
+    const result = await classify(model, input, [], 'cpu');
+    expect(tf.memory().numTensors).toBe(before);
+    expect(result.top).toEqual([]);
+    expect(result.embedding).toEqual({ dim: 4, norm: 5, first: [3, 4, 0, 0] });
+    expect(embeddingText(result)).toBe('This model returns embeddings (4 values), no labels. Norm 5.0000; first values [3.0000, 4.0000, 0.0000, 0.0000].');
+    expect(result.attention.available).toBe(false);
+    expect(result.attention.note).toMatch(/^No attention map for this model/);
   });
 });

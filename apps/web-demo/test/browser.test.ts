@@ -13,6 +13,8 @@ import { APP_DIR, buildApp } from './support/build.js';
 import { serveStatic, type StaticServer } from './support/server.js';
 
 const FIXTURES = join(APP_DIR, '..', '..', 'fixtures', 'reference', 'vit-micro');
+/** timm micro models of the ViT family (timm hub config.json: architecture + model_args). */
+const FAMILY = join(APP_DIR, '..', '..', 'fixtures', 'reference', 'vit-family');
 const SCREENSHOTS = join(APP_DIR, 'screenshots');
 const SAMPLES = JSON.parse(readFileSync(join(APP_DIR, 'public', 'samples', 'samples.json'), 'utf8')) as {
   samples: { file: string; label: number; className: string }[];
@@ -41,13 +43,16 @@ beforeAll(async () => {
   distDir = buildApp();
   server = await serveStatic(
     distDir,
-    { '/fixtures/vit-micro/': FIXTURES },
+    { '/fixtures/vit-micro/': FIXTURES, '/fixtures/vit-family/': FAMILY },
     {
       // A config.json next to the weights, as exports have it.
       '/fixtures/vit-micro/config.json': fixture('hf-config.json'),
       // vit-micro laid out as a Hugging Face Hub repository (HF names), for hf:// through ?hf-endpoint=.
       '/hub/vitkit/vit-micro/resolve/main/config.json': fixture('hf-config.json'),
       '/hub/vitkit/vit-micro/resolve/main/model.safetensors': fixture('hf.safetensors'),
+      // dinov2-reg (timm names, timm hub config) as a Hub repository.
+      '/hub/vitkit/dinov2-reg/resolve/main/config.json': join(FAMILY, 'dinov2-reg', 'config.json'),
+      '/hub/vitkit/dinov2-reg/resolve/main/model.safetensors': join(FAMILY, 'dinov2-reg', 'timm.safetensors'),
     },
   );
 });
@@ -263,6 +268,73 @@ describe('web demo in Chromium', () => {
     await idle(page);
     expect(maxLogitDiff((await lastResult(page)).logits)).toBeLessThan(LOGIT_TOLERANCE);
     expect(await page.textContent('#top5 li:first-child .label')).toMatch(/^class_\d$/);
+    expect(consoleErrors).toEqual([]);
+    await page.close();
+  });
+
+  it('runs ViT-family checkpoints (timm hub config.json) from a file, a URL and hf://: classes, or embeddings', async () => {
+    const { page, consoleErrors } = await openApp(`?backend=cpu&hf-endpoint=${encodeURIComponent(`${server.url}hub`)}`);
+    const familyLogits = (name: string): number[][] => {
+      const arr = parseNpy(new Uint8Array(readFileSync(join(FAMILY, name, 'logits.npy'))));
+      const [rows, cols] = arr.shape as [number, number];
+      return Array.from({ length: rows }, (_, r) => Array.from((arr.data as Float32Array).subarray(r * cols, (r + 1) * cols)));
+    };
+    const classify = async (name: string): Promise<{ logits: number[][]; top: { index: number }[]; embedding?: { dim: number; norm: number }; available: boolean }> => {
+      await page.setInputFiles('#image-file', join(FAMILY, name, 'input_nhwc.npy'));
+      await idle(page);
+      expect(await errorsShown(page)).toEqual([]);
+      const r = await page.evaluate(() => {
+        const x = window.vitkit.lastResult!;
+        return { logits: x.logits, top: x.top, embedding: x.embedding, available: x.attention.available };
+      });
+      const want = familyLogits(name);
+      expect(r.logits.length).toBe(want.length);
+      const diff = Math.max(...want.flatMap((row, i) => row.map((v, j) => Math.abs(r.logits[i]![j]! - v))));
+      console.log(`[web-demo] ${name}: max |output - timm| = ${diff.toExponential(2)}`);
+      expect(diff).toBeLessThan(LOGIT_TOLERANCE);
+      return r;
+    };
+
+    // A classifier from the file input: DeiT distilled (the mean of head and head_dist, 5 classes).
+    await page.setInputFiles('#model-files', [join(FAMILY, 'deit-distilled', 'timm.safetensors'), join(FAMILY, 'deit-distilled', 'config.json')]);
+    await idle(page);
+    expect(await errorsShown(page)).toEqual([]);
+    const deit = await classify('deit-distilled');
+    const row0 = familyLogits('deit-distilled')[0]!;
+    expect(deit.top[0]?.index).toBe(row0.indexOf(Math.max(...row0)));
+    expect(deit.top.length).toBe(5);
+    expect(deit.embedding).toBeUndefined();
+    // CLIP (pre_norm, quick_gelu, 12 classes) the same way.
+    await page.setInputFiles('#model-files', [join(FAMILY, 'clip', 'timm.safetensors'), join(FAMILY, 'clip', 'config.json')]);
+    await idle(page);
+    expect(await errorsShown(page)).toEqual([]);
+    expect(await page.evaluate(() => window.vitkit.model?.numClasses)).toBe(12);
+    expect((await classify('clip')).top.length).toBe(5);
+
+    // An embedding model by URL (config.json beside it): SigLIP, MAP pooling, no class token, no classifier.
+    await page.fill('#model-url', `${server.url}fixtures/vit-family/siglip/timm.safetensors`);
+    await page.press('#model-url', 'Enter');
+    await idle(page);
+    expect(await errorsShown(page)).toEqual([]);
+    const siglip = await classify('siglip');
+    expect(siglip.top).toEqual([]);
+    expect(siglip.embedding?.dim).toBe(32);
+    expect(await page.textContent('#result-status')).toMatch(/returns embeddings \(32 values\), no labels/);
+    expect(await page.locator('#top5 li').count()).toBe(0);
+    // The map is drawn with a note saying what it is (not the pooling query's attention).
+    expect(siglip.available).toBe(true);
+    expect(await page.textContent('#attention-note')).toMatch(/MAP/);
+
+    // hf:// with the endpoint override: DINOv2 with registers (features).
+    await page.fill('#model-url', 'hf://vitkit/dinov2-reg');
+    await page.press('#model-url', 'Enter');
+    await idle(page);
+    expect(await errorsShown(page)).toEqual([]);
+    expect(await page.evaluate(() => window.vitkit.model?.numClasses)).toBe(0);
+    const dino = await classify('dinov2-reg');
+    expect(dino.embedding?.dim).toBe(32);
+    expect(await page.isHidden('#attention-note')).toBe(true);
+    await screenshot(page, '06-family-embeddings');
     expect(consoleErrors).toEqual([]);
     await page.close();
   });

@@ -26,7 +26,7 @@ describe('softmax and topK', () => {
 describe('selectMap', () => {
   // 2 layers x 2 heads x 4 patches, value = 100 * layer + 10 * head + patch.
   const perHead = new Float32Array(16).map((_, i) => 100 * Math.floor(i / 8) + 10 * (Math.floor(i / 4) % 2) + (i % 4));
-  const maps: AttentionMaps = { grid: [2, 2], depth: 2, heads: 2, query: 'cls', perHead, rollout: Float32Array.of(9, 8, 7, 6) };
+  const maps: AttentionMaps = { grid: [2, 2], depth: 2, heads: 2, query: 'cls', perHead, rollout: Float32Array.of(9, 8, 7, 6), available: true };
 
   it('picks the rollout, one head (1-based), or the mean of a layer’s heads', () => {
     expect([...selectMap(maps, { mode: 'rollout' })]).toEqual([9, 8, 7, 6]);

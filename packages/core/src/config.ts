@@ -136,7 +136,22 @@ function rate(name: string, v: number): void {
   }
 }
 
-/** Fills defaults, normalizes `imageSize`, and checks that the architecture is consistent. */
+/** Fields whose default follows other fields (timm computes them from `pre_norm`, `global_pool`, `final_norm`). */
+const DERIVED_FIELDS = ['fcNorm', 'patchEmbedBias'] as const;
+type DerivedField = (typeof DERIVED_FIELDS)[number];
+
+/**
+ * For each resolved config: which derived fields its input gave explicitly. Invisible (not a property),
+ * so configs still compare, spread and serialize as plain ViTConfig objects.
+ */
+const explicitDerived = new WeakMap<object, ReadonlySet<DerivedField>>();
+
+/**
+ * Fills defaults, normalizes `imageSize`, and checks that the architecture is consistent.
+ * `fcNorm` and `patchEmbedBias` default from `finalNorm`/`pooling` and `preNorm`; the result remembers
+ * whether they were given, so {@link withOverrides} can re-derive them. A config passed in as it was
+ * resolved keeps that record; a spread copy (`{ ...config }`) has lost it, and every field in it counts as given.
+ */
 export function resolveConfig(input: ViTConfigInput = {}): ViTConfig {
   const imageSize: [number, number] =
     input.imageSize === undefined
@@ -160,7 +175,21 @@ export function resolveConfig(input: ViTConfigInput = {}): ViTConfig {
     imageSize,
   };
   validateConfig(config);
+  explicitDerived.set(config, explicitDerived.get(input) ?? new Set(DERIVED_FIELDS.filter((f) => f in given)));
   return config;
+}
+
+/**
+ * `base` with `overrides` applied, resolved. Unlike `resolveConfig({ ...base, ...overrides })`, a derived
+ * field that `base` did not give explicitly (it was resolved from defaults) is derived again from the
+ * merged fields: `withOverrides(resolveConfig({}), { pooling: 'mean' }).fcNorm` is true, as in timm,
+ * while an explicit `fcNorm: false` in `base` or in `overrides` is kept.
+ */
+export function withOverrides(base: ViTConfigInput | ViTConfig, overrides: ViTConfigInput = {}): ViTConfig {
+  const explicit = explicitDerived.get(base);
+  const merged: Record<string, unknown> = { ...base };
+  if (explicit) for (const f of DERIVED_FIELDS) if (!explicit.has(f)) delete merged[f];
+  return resolveConfig({ ...(merged as ViTConfigInput), ...stripUndefined(overrides) });
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, MAX_DEPTH, MAX_EMBED_DIM, MAX_IMAGE_SIDE, MAX_TENSOR_ELEMENTS, MAX_TOKENS, numPrefixTokens, numTokens, patchGrid, presetConfig, presetNames, resolveConfig, type ViTConfigInput } from '../src/index.js';
+import { ConfigError, MAX_DEPTH, MAX_EMBED_DIM, MAX_IMAGE_SIDE, MAX_TENSOR_ELEMENTS, MAX_TOKENS, numPrefixTokens, numTokens, patchGrid, presetConfig, presetNames, resolveConfig, withOverrides, type ViTConfigInput } from '../src/index.js';
 
 describe('resolveConfig', () => {
   it('fills defaults and normalizes imageSize', () => {
@@ -64,6 +64,30 @@ describe('ViT family fields', () => {
     });
     expect(resolveConfig({ classToken: false, pooling: 'mean' }).fcNorm).toBe(true);
     expect(resolveConfig({ pooling: 'mean', finalNorm: false }).fcNorm).toBe(false);
+  });
+
+  it('withOverrides re-derives fcNorm and patchEmbedBias unless they were given', () => {
+    const base = resolveConfig({ imageSize: 32, patchSize: 8 });
+    expect(base.fcNorm).toBe(false);
+    expect(withOverrides(base, { pooling: 'mean' }).fcNorm).toBe(true);
+    expect(withOverrides(base, { preNorm: true }).patchEmbedBias).toBe(false);
+    // An explicit value stays, whether in the base or in the overrides.
+    const explicit = resolveConfig({ imageSize: 32, patchSize: 8, fcNorm: false, patchEmbedBias: true });
+    expect(withOverrides(explicit, { pooling: 'mean' }).fcNorm).toBe(false);
+    expect(withOverrides(explicit, { preNorm: true }).patchEmbedBias).toBe(true);
+    expect(withOverrides(base, { pooling: 'mean', fcNorm: false }).fcNorm).toBe(false);
+    // The record survives resolving again (VisionTransformer does) and chains of overrides.
+    expect(withOverrides(resolveConfig(base), { pooling: 'mean' }).fcNorm).toBe(true);
+    expect(withOverrides(withOverrides(base, { numClasses: 3 }), { pooling: 'mean' }).fcNorm).toBe(true);
+    expect(withOverrides(withOverrides(base, { pooling: 'mean' }), { pooling: 'token' }).fcNorm).toBe(false);
+    // A spread copy has lost the record: every field in it counts as given.
+    expect(withOverrides({ ...base }, { pooling: 'mean' }).fcNorm).toBe(false);
+    // Plain inputs: what they say is explicit.
+    expect(withOverrides({ pooling: 'token', fcNorm: false }, { pooling: 'mean' }).fcNorm).toBe(false);
+    expect(withOverrides({ pooling: 'token' }, { pooling: 'mean' }).fcNorm).toBe(true);
+    // The record is invisible: configs still compare and serialize as before.
+    expect(withOverrides(base, {})).toEqual(base);
+    expect(JSON.parse(JSON.stringify(base))).toEqual(base);
   });
 
   it('resolves timm defaults: no patch bias under preNorm, mlpRatio', () => {

@@ -56,4 +56,15 @@ describe('VisionTransformer input validation', () => {
     expect(() => createViT('vit_nonexistent')).toThrow(ConfigError);
     expect(() => createViT({ embedDim: 30, numHeads: 4 })).toThrow(ConfigError);
   });
+
+  it("createViT(model.config, overrides) re-derives fcNorm as timm does, keeping an explicit one", () => {
+    const base = createViT(microConfig(), {}, { seed: 0 });
+    const mean = createViT(base.config, { pooling: 'mean' }, { seed: 0 });
+    expect(mean.config.fcNorm).toBe(true);
+    expect([...mean.namedParameters().keys()]).toContain('fc_norm.weight');
+    const kept = createViT({ ...microConfig(), fcNorm: false }, {}, { seed: 0 });
+    const keptMean = createViT(kept.config, { pooling: 'mean' }, { seed: 0 });
+    expect(keptMean.config.fcNorm).toBe(false);
+    for (const m of [base, mean, kept, keptMean]) m.dispose();
+  });
 });

@@ -18,7 +18,7 @@ import {
 } from '@vitkit/core';
 import { PREPROCESS_PRESET_NAMES, loadImageForModel, presetSpec, resolveSpec, type PreprocessSpec } from '@vitkit/preprocessing';
 import { disposeViTOutput, viTFromCheckpoint, type VisionTransformer } from '@vitkit/vit';
-import { configInputFromJson, loadCheckpoint, writeFileAtomic, type LoadOptions } from '@vitkit/weights';
+import { configInputFromJson, fetchBytes, loadCheckpoint, writeFileAtomic, type LoadOptions } from '@vitkit/weights';
 import type { Command, Flags } from '../command.js';
 import { UsageError } from '../errors.js';
 import { booleanFlag, choiceFlag, numberFlag, printable, requiredString, stringFlag } from '../flags.js';
@@ -33,7 +33,7 @@ Classifies images with a Vision Transformer and prints the top-K classes.
 <image...>                PNG/JPEG/WebP files, preprocessed with --preprocess
   --weights SOURCE        checkpoint: .safetensors/.npz file, directory, URL or hf://org/repo
                           (timm, Hugging Face, torchvision or JAX names)
-  --config FILE|PRESET    Hugging Face (or timm) config.json, or a preset name (${presetNames()[0]}, ...);
+  --config FILE|PRESET    Hugging Face (or timm) config.json (path or http(s) URL), or a preset name (${presetNames()[0]}, ...);
                           may be left out when the checkpoint comes with a config.json
   --preprocess NAME       ${PREPROCESS_PRESET_NAMES.join(' | ')}: how image files become model inputs
                           (default: the preprocessor_config.json beside the weights or config)
@@ -128,23 +128,30 @@ export const predictCommand: Command = {
   },
 };
 
-/** `--config`: a preset name, or a config.json (transformers, timm hub, or vitkit's camelCase fields). */
+/** `--config`: a preset name, or a config.json file or http(s) URL (transformers, timm hub, or vitkit's camelCase fields). */
 async function checkpointOptions(spec: string | undefined): Promise<LoadOptions> {
   if (spec === undefined) return {};
   if (isPresetName(spec)) return { preset: spec };
-  if (!spec.toLowerCase().endsWith('.json')) {
+  const url = /^https?:\/\//i.test(spec);
+  if (!(url ? new URL(spec).pathname : spec).toLowerCase().endsWith('.json')) {
     throw new UsageError(`--config "${spec}" is neither a preset nor a .json file`, `use a config.json or one of: ${presetNames().join(', ')}`);
   }
+  const bytes = url ? await fetchConfig(spec) : await readInput(spec, 'config');
   let parsed: unknown;
   try {
-    parsed = JSON.parse(new TextDecoder().decode(await readInput(spec, 'config')));
+    parsed = JSON.parse(new TextDecoder().decode(bytes));
   } catch (e) {
-    if (e instanceof UsageError) throw e;
     throw new FormatError(`${spec} is not valid JSON: ${e instanceof Error ? e.message : String(e)}`, 'give a Hugging Face config.json');
   }
   const config: ViTConfigInput | undefined = configInputFromJson(parsed);
   if (!config) throw new FormatError(`${spec} is not a ViT config vitkit understands`, 'give a Hugging Face or timm config.json, or a preset name');
   return { config };
+}
+
+async function fetchConfig(url: string): Promise<Uint8Array> {
+  const res = await fetchBytes(url);
+  if (res.status !== 'ok') throw new UsageError(`no config at ${url}`, 'check the --config URL');
+  return res.bytes;
 }
 
 async function readInput(path: string, what: string): Promise<Uint8Array> {

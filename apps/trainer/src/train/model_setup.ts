@@ -2,7 +2,7 @@
 // (--weights, any format @vitkit/weights reads), a config (--config: a
 // config.json or a preset name), or the small default architecture.
 import { existsSync, readFileSync } from 'node:fs';
-import { ConfigError, PRESETS, isPresetName, presetNames, resolveConfig, type ViTConfig, type ViTConfigInput } from '@vitkit/core';
+import { ConfigError, PRESETS, isPresetName, presetNames, resolveConfig, withOverrides, type ViTConfig, type ViTConfigInput } from '@vitkit/core';
 import { VisionTransformer } from '@vitkit/vit';
 import { configInputFromJson, loadCheckpoint } from '@vitkit/weights';
 import * as tf from '@tensorflow/tfjs-core';
@@ -77,7 +77,7 @@ export async function buildModel(o: BuildModelOptions): Promise<ModelSetup> {
       if (!(e instanceof ConfigError) || o.numClasses === undefined || !/classifier has \d+ classes/.test(e.message)) throw e;
       loaded = await load('replace');
     }
-    const config: ViTConfig = resolveConfig({ ...loaded.config, ...overrides });
+    const config: ViTConfig = withOverrides(loaded.config, overrides);
     const model = new VisionTransformer(config, { seed: o.seed });
     try {
       model.loadStateDict(loaded.state);

@@ -21,6 +21,8 @@ export class ResultsView {
   private readonly opacity = byId('opacity-slider', HTMLInputElement);
   private readonly opacityValue = byId('opacity-value', HTMLOutputElement);
   private readonly headGrid = byId('head-grid', HTMLDivElement);
+  private readonly attentionNote = byId('attention-note', HTMLParagraphElement);
+  private readonly logitsSummary = byId('logits-summary', HTMLElement);
   private result: ClassifyResult | undefined;
   private runs = 0;
 
@@ -44,7 +46,7 @@ export class ResultsView {
     this.result = result;
     this.runs++;
     this.body.hidden = false;
-    this.idle(result.top.length ? `It looks like: ${result.top[0]!.label}` : 'This model has no classifier; only its attention is shown.');
+    this.idle(result.top.length ? `It looks like: ${result.top[0]!.label}` : embeddingText(result));
     this.top5.replaceChildren(
       ...result.top.map((p) => {
         const pct = (p.probability * 100).toFixed(1);
@@ -55,6 +57,7 @@ export class ResultsView {
     const detail = backend?.detail ? ` (${backend.detail})` : '';
     this.timing.textContent = `${result.latencyMs.toFixed(1)} ms on ${result.backend}${detail}`;
     this.caption.textContent = result.inputSummary;
+    this.logitsSummary.textContent = result.embedding ? 'Raw embeddings' : 'Raw logits';
     this.logits.textContent = result.logits.map((row, i) => `image ${i}: [${row.map((v) => v.toFixed(5)).join(', ')}]`).join('\n');
 
     // For tests and curious users: the exact numbers, machine-readable.
@@ -68,7 +71,9 @@ export class ResultsView {
     if (Number(this.layer.value) > depth) this.layer.value = String(depth);
     this.head.max = String(heads);
     if (Number(this.head.value) > heads) this.head.value = '0';
-    this.controls.disabled = false;
+    this.controls.disabled = !result.attention.available;
+    this.attentionNote.textContent = result.attention.note ?? '';
+    this.attentionNote.hidden = result.attention.note === undefined;
     this.drawAttention();
   }
 
@@ -93,7 +98,15 @@ export class ResultsView {
     this.layer.disabled = !layerMode;
     this.head.disabled = !layerMode;
     const maps = result.attention;
-    drawOverlay(this.canvas, { width: result.view.width, height: result.view.height, rgba: result.view.rgba }, selectMap(maps, choice), maps.grid, opacity);
+    const image = { width: result.view.width, height: result.view.height, rgba: result.view.rgba };
+    if (!maps.available) {
+      // The input alone; the note says why there is no map.
+      drawOverlay(this.canvas, image, undefined, maps.grid, 0);
+      this.canvas.setAttribute('aria-label', "The model's input (no attention map for this model)");
+      this.headGrid.replaceChildren();
+      return;
+    }
+    drawOverlay(this.canvas, image, selectMap(maps, choice), maps.grid, opacity);
     const what = choice.mode === 'rollout' ? 'attention rollout over all layers' : `layer ${choice.layer}, ${choice.head === 0 ? 'mean of heads' : `head ${choice.head}`}`;
     this.canvas.setAttribute('aria-label', `The model's input with its attention map (${what})`);
     this.drawHeadGrid(choice);
@@ -120,4 +133,12 @@ export class ResultsView {
     });
     this.headGrid.replaceChildren(...buttons);
   }
+}
+
+/** What a model without classifier returned, instead of made-up classes. */
+export function embeddingText(result: Pick<ClassifyResult, 'embedding'>): string {
+  const e = result.embedding;
+  if (!e) return 'This model has no classifier.';
+  const first = e.first.map((v) => v.toFixed(4)).join(', ');
+  return `This model returns embeddings (${e.dim} values), no labels. Norm ${e.norm.toFixed(4)}; first values [${first}${e.dim > e.first.length ? ', …' : ''}].`;
 }

@@ -85,15 +85,31 @@ export interface AttentionMaps {
   perHead: Float32Array;
   /** Attention rollout (Abnar & Zuidema 2020) from the output back to the patches: [rows * cols]. */
   rollout: Float32Array;
+  /** False when this model's attention cannot be drawn as a map (perHead and rollout are then empty). */
+  available: boolean;
+  /** Shown beside the map: what it means for this model (MAP pooling), or why there is none. */
+  note?: string;
+}
+
+/** A model without classifier (numClasses 0) returns one embedding per image; a summary of the first. */
+export interface EmbeddingSummary {
+  /** Values in the vector (the model's embedDim). */
+  dim: number;
+  /** Euclidean norm. */
+  norm: number;
+  /** The first values, for a glance. */
+  first: number[];
 }
 
 export interface ClassifyResult {
   /** Images in the input (a .npy may hold a batch; the page shows the first). */
   batch: number;
-  /** Raw classifier outputs, one row per image. */
+  /** Raw classifier outputs, one row per image (embeddings for a model without classifier). */
   logits: number[][];
-  /** The five most likely classes of the first image. */
+  /** The five most likely classes of the first image; empty for a model without classifier. */
   top: Prediction[];
+  /** For a model without classifier (numClasses 0): its embedding of the first image (the rows of `logits`). */
+  embedding?: EmbeddingSummary;
   /** Milliseconds for the forward pass, input upload to logits read back. */
   latencyMs: number;
   backend: string;
