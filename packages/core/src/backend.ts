@@ -172,15 +172,26 @@ function errorText(e: unknown): string {
   return String(e);
 }
 
-/** Browsers: the .wasm files the page failed to load, from the resource timing entries (names the URL and HTTP status). */
-function failedWasmLoads(): string[] {
+/**
+ * Browsers: the .wasm files this page asked for that did not load, each with
+ * its URL and why (HTTP status, or an HTML page where the binary should be).
+ * tfjs-backend-wasm itself only says "Make sure the server can serve the .wasm file".
+ */
+async function failedWasmLoads(): Promise<string[]> {
   const perf = (globalThis as { performance?: Performance }).performance;
   if (isNode || !perf?.getEntriesByType) return [];
+  const urls = new Set<string>();
+  for (const entry of perf.getEntriesByType('resource')) if (/\.wasm([?#]|$)/.test(entry.name)) urls.add(entry.name);
   const failed: string[] = [];
-  for (const entry of perf.getEntriesByType('resource') as (PerformanceResourceTiming & { responseStatus?: number })[]) {
-    if (!/\.wasm([?#]|$)/.test(entry.name)) continue;
-    if (entry.responseStatus !== undefined && entry.responseStatus !== 0 && entry.responseStatus !== 200) {
-      failed.push(`${entry.name} answered HTTP ${entry.responseStatus}`);
+  for (const url of urls) {
+    try {
+      const response = await fetch(url);
+      const bytes = new Uint8Array(await response.arrayBuffer());
+      const isWasm = bytes.length >= 4 && bytes[0] === 0 && bytes[1] === 0x61 && bytes[2] === 0x73 && bytes[3] === 0x6d;
+      if (!response.ok) failed.push(`${url} answered HTTP ${response.status}`);
+      else if (!isWasm) failed.push(`${url} is not a .wasm file (${response.headers.get('content-type') ?? 'no content type'}; the server answered with another page)`);
+    } catch (e) {
+      failed.push(`${url} could not be fetched: ${errorText(e)}`);
     }
   }
   return failed;
@@ -202,12 +213,12 @@ async function activate(name: BackendName, options: SetupBackendOptions): Promis
   try {
     ok = await tf.setBackend(name);
   } catch (e) {
-    const failed = name === 'wasm' ? failedWasmLoads() : [];
+    const failed = name === 'wasm' ? await failedWasmLoads() : [];
     const cause = failed.length ? `${failed.join('; ')} (${errorText(e)})` : errorText(e);
     throw new BackendUnavailableError(`backend "${name}" failed to initialize: ${cause}`, INSTALL_HINT[name]);
   }
   if (!ok) {
-    const failed = name === 'wasm' ? failedWasmLoads() : [];
+    const failed = name === 'wasm' ? await failedWasmLoads() : [];
     throw new BackendUnavailableError(`backend "${name}" failed to initialize${failed.length ? `: ${failed.join('; ')}` : ''}`, INSTALL_HINT[name]);
   }
   await tf.ready();

@@ -287,7 +287,8 @@ function threadBlocker(): string | undefined {
  * explaining fewer threads than asked.
  */
 export async function prepareWasmBackend(pkg: unknown, options: WasmThreadOptions): Promise<string[]> {
-  const wasm = pkg as Partial<WasmPackage>;
+  // Undefined when the app imported the package itself and gave no loader (the factory is registered, the module unknown).
+  const wasm = (pkg ?? {}) as Partial<WasmPackage>;
   const notes: string[] = [];
   const cores = await availableCores();
   const requested = Math.max(1, Math.floor(options.threads ?? Math.min(MAX_THREADS, cores)));
@@ -306,7 +307,10 @@ export async function prepareWasmBackend(pkg: unknown, options: WasmThreadOption
     if (threaded) paths[WASM_FILES.threadedSimd] = threaded;
     wasm.setWasmPaths?.(paths);
   }
-  if (typeof wasm.BackendWasm !== 'function' || typeof wasm.setThreadsCount !== 'function') {
+  if (threads > 1 && pkg === undefined) {
+    notes.push("threads need the tfjs-backend-wasm module: pass loaders: { wasm: () => import('@tensorflow/tfjs-backend-wasm') }");
+    threads = 1;
+  } else if (threads > 1 && (typeof wasm.BackendWasm !== 'function' || typeof wasm.setThreadsCount !== 'function')) {
     notes.push('this tfjs-backend-wasm does not export BackendWasm and setThreadsCount');
     threads = 1;
   }
