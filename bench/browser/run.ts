@@ -100,7 +100,9 @@ for (const preset of presets) {
 
 // 3. Build, serve on 127.0.0.1, one fresh page per measurement.
 log('vite build ...');
-execFileSync('npx', ['vite', 'build', '--logLevel', 'warn'], { cwd: app, stdio: 'inherit', env });
+// Vite's own bin, not npx: killing the child must stop the server itself.
+const vite = join(app, 'node_modules', 'vite', 'bin', 'vite.js');
+execFileSync(process.execPath, [vite, 'build', '--logLevel', 'warn'], { cwd: app, stdio: 'inherit', env });
 const port = await new Promise<number>((resolve) => {
   const s = createServer();
   s.listen(0, '127.0.0.1', () => {
@@ -108,7 +110,7 @@ const port = await new Promise<number>((resolve) => {
     s.close(() => resolve(p));
   });
 });
-const preview = spawn('npx', ['vite', 'preview', '--port', String(port), '--strictPort', '--host', '127.0.0.1'], { cwd: app, stdio: 'ignore', env });
+const preview = spawn(process.execPath, [vite, 'preview', '--port', String(port), '--strictPort', '--host', '127.0.0.1'], { cwd: app, stdio: 'ignore', env });
 const url = `http://127.0.0.1:${port}/`;
 for (let i = 0; ; i++) {
   try {
@@ -116,7 +118,7 @@ for (let i = 0; ; i++) {
   } catch {
     // not up yet
   }
-  if (i > 100) throw new Error('vite preview did not start');
+  if (i > 300) throw new Error('vite preview did not start');
   await new Promise((r) => setTimeout(r, 200));
 }
 const { chromium } = createRequire(join(app, 'package.json'))('playwright-core') as typeof import('playwright-core');

@@ -3,7 +3,7 @@
 // (`vite preview`) and run in Chromium. Both must run wasm on every core
 // (at most 8) and give the same logits.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +27,7 @@ const NODE_PROBE = `\nconsole.log('PACK-TEST ' + JSON.stringify({ name: backend.
 const BROWSER_PROBE = `\nObject.assign(globalThis, { packTest: { name: backend.name, threads: backend.threads, simd: backend.simd, notes: backend.notes, logits: Array.from(await logits.data()) } });\n`;
 
 let app = '';
+let work = '';
 let nodeResult: Result | undefined;
 const previews: ChildProcess[] = [];
 
@@ -42,7 +43,9 @@ async function freePort(): Promise<number> {
 }
 
 beforeAll(() => {
-  const { work, tarballs } = packAll(closure('@vitkit/vit'));
+  const packed = packAll(closure('@vitkit/vit'));
+  work = packed.work;
+  const { tarballs } = packed;
   // One fresh project for both consumers: the Node script and the Vite app.
   app = scratchProject(
     work,
@@ -65,13 +68,16 @@ beforeAll(() => {
 
 afterAll(() => {
   for (const p of previews) p.kill();
+  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 /** `vite build`, then `vite preview` on a free 127.0.0.1 port; returns its URL. */
 async function buildAndPreview(dir: string): Promise<string> {
-  execFileSync('npx', ['vite', 'build', '--logLevel', 'warn'], { cwd: dir, stdio: 'pipe', timeout: 180_000 });
+  // Vite's own bin, not npx: killing the child must stop the server itself.
+  const vite = join(dir, 'node_modules', 'vite', 'bin', 'vite.js');
+  execFileSync(process.execPath, [vite, 'build', '--logLevel', 'warn'], { cwd: dir, stdio: 'pipe', timeout: 180_000 });
   const port = await freePort();
-  previews.push(spawn('npx', ['vite', 'preview', '--port', String(port), '--strictPort', '--host', '127.0.0.1'], { cwd: dir, stdio: 'pipe' }));
+  previews.push(spawn(process.execPath, [vite, 'preview', '--port', String(port), '--strictPort', '--host', '127.0.0.1'], { cwd: dir, stdio: 'ignore' }));
   const url = `http://127.0.0.1:${port}/`;
   for (let i = 0; ; i++) {
     try {

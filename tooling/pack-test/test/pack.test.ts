@@ -2,9 +2,9 @@
 // then install ONE of them (with only the @vitkit packages it depends on,
 // tfjs-core and a backend) into a scratch project and run it there.
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync } from 'node:fs';
+import { cpSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packAll, root, scratchProject as scratch } from './support/pack.js';
 
 let tarballs = new Map<string, string>();
@@ -15,6 +15,10 @@ const scratchProject = (pkg: string, script: string): string => scratch(work, ta
 beforeAll(() => {
   ({ work, tarballs } = packAll());
   cpSync(join(root, 'fixtures', 'reference', 'vit-micro'), join(work, 'vit-micro'), { recursive: true });
+});
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 describe('packed packages install a la carte', () => {
