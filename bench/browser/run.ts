@@ -158,15 +158,15 @@ try {
 }
 
 // 4. The table.
-console.log(`\nChromium ${browser.version?.() ?? ''} on ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores), batch 1, median of ${flags.runs} runs after ${flags.warmup} warm-ups; onnxruntime-web ${ORT_VERSION} (wasm EP)\n`);
-console.log('| model | threads | vitkit ms | onnxruntime-web ms | vitkit / ort | vitkit threads | max abs diff vs Node (vitkit, ort) | load |');
+console.log(`\nChromium ${browser.version()} on ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores), batch 1, median of ${flags.runs} runs after ${flags.warmup} warm-ups; onnxruntime-web ${ORT_VERSION} (wasm EP)\n`);
+console.log('| model | threads | vitkit ms | onnxruntime-web ms | vitkit / ort | vitkit threads | max abs diff vs Node (vitkit, ort) | load (vitkit, ort) |');
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
 for (const preset of presets) {
   for (const threads of threadCounts) {
     const v = rows.find((r) => r.engine === 'vitkit' && r.preset === preset && r.threads === threads)!;
     const o = rows.find((r) => r.engine === 'ort' && r.preset === preset && r.threads === threads)!;
     console.log(
-      `| ${preset} | ${threads} | ${v.ms.toFixed(0)} | ${o.ms.toFixed(0)} | ${(v.ms / o.ms).toFixed(2)}x | ${v.actualThreads} | ${v.maxDiffVsNode.toExponential(1)}, ${o.maxDiffVsNode.toExponential(1)} | ${v.load.toFixed(1)} |`,
+      `| ${preset} | ${threads} | ${v.ms.toFixed(0)} | ${o.ms.toFixed(0)} | ${(v.ms / o.ms).toFixed(2)}x | ${v.actualThreads} | ${v.maxDiffVsNode.toExponential(1)}, ${o.maxDiffVsNode.toExponential(1)} | ${v.load.toFixed(1)}, ${o.load.toFixed(1)} |`,
     );
   }
 }

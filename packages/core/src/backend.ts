@@ -5,6 +5,7 @@ import {
   prepareWasmBackend,
   uninstallWasmKernels,
   unrefWasmWorkers,
+  wasmInitError,
   wasmReport,
   type WasmAssets,
 } from './backends/wasm/index.js';
@@ -219,6 +220,8 @@ async function activate(name: BackendName, options: SetupBackendOptions): Promis
   }
   if (!ok) {
     const failed = name === 'wasm' ? await failedWasmLoads() : [];
+    const cause = name === 'wasm' ? wasmInitError() : undefined;
+    if (cause && !failed.length) failed.push(cause);
     throw new BackendUnavailableError(`backend "${name}" failed to initialize${failed.length ? `: ${failed.join('; ')}` : ''}`, INSTALL_HINT[name]);
   }
   await tf.ready();

@@ -27,5 +27,5 @@ export function wasmKernelsInstalled(): boolean {
   return wasmBatchMatMulInstalled();
 }
 
-export { WASM_FILES, assetUrl, prepareWasmBackend, unrefWasmWorkers, wasmReport, wasmThreadsInUse } from './threads.js';
+export { WASM_FILES, assetUrl, prepareWasmBackend, unrefWasmWorkers, wasmInitError, wasmReport, wasmThreadsInUse } from './threads.js';
 export type { WasmAssets, WasmFileName, WasmSetupReport, WasmThreadOptions } from './threads.js';

@@ -265,6 +265,12 @@ export interface WasmThreadOptions {
 }
 
 let lastRequested = 1;
+let initError: string | undefined;
+
+/** Why vitkit's threaded wasm setup failed, if it did. */
+export function wasmInitError(): string | undefined {
+  return initError;
+}
 
 /** Whether the wasm build with threads can run here (SharedArrayBuffer, cross-origin isolation). */
 function threadBlocker(): string | undefined {
@@ -338,12 +344,19 @@ export async function prepareWasmBackend(pkg: unknown, options: WasmThreadOption
   const setThreadsCount = wasm.setThreadsCount!.bind(wasm);
   const want = threads;
   tf.removeBackend('wasm');
+  initError = undefined;
   tf.registerBackend(
     'wasm',
     async () => {
-      const module = isNode ? await nodeModule(want) : await browserModule(want, assets!);
-      setThreadsCount(want);
-      return new BackendWasm(module);
+      try {
+        const module = isNode ? await nodeModule(want) : await browserModule(want, assets!);
+        setThreadsCount(want);
+        return new BackendWasm(module);
+      } catch (e) {
+        // tfjs only logs a failed factory and answers false; keep the cause for the error message.
+        initError = errorText(e);
+        throw e;
+      }
     },
     2, // tfjs-backend-wasm's own priority
   );
