@@ -21,8 +21,11 @@ for (const dir of readdirSync(join(root, 'packages'))) {
     if (pkg[field] === undefined) problems.push(`${pkg.name}: no "${field}" in package.json`);
   }
   if (!existsSync(join(pkgDir, 'LICENSE'))) problems.push(`${pkg.name}: no LICENSE file`);
-  if (JSON.stringify(pkg.publishConfig?.exports ?? pkg.exports).includes('@vitkit/source')) {
-    problems.push(`${pkg.name}: the published exports keep the @vitkit/source condition`);
+  // publishConfig.exports replaces exports when packing: it must be exports without the workspace-only source condition.
+  const withoutSource = (e) =>
+    typeof e === 'string' ? e : Object.fromEntries(Object.entries(e).filter(([k]) => k !== '@vitkit/source').map(([k, v]) => [k, withoutSource(v)]));
+  if (JSON.stringify(pkg.publishConfig?.exports) !== JSON.stringify(withoutSource(pkg.exports))) {
+    problems.push(`${pkg.name}: publishConfig.exports must equal exports without the @vitkit/source condition`);
   }
 }
 
