@@ -227,6 +227,11 @@ async function activate(name: BackendName, options: SetupBackendOptions): Promis
   await tf.ready();
   if (name === 'cpu') silenceCpuBanner();
   if (name === 'webgl') return { threads: 1, notes: [`WebGL ${String(tf.env().get('WEBGL_VERSION'))}`] };
+  if (name === 'webgpu') {
+    const info = (tf.backend() as unknown as { adapterInfo?: { vendor?: string; architecture?: string } }).adapterInfo;
+    const adapter = [info?.vendor, info?.architecture].filter(Boolean).join(' ');
+    return { threads: 1, notes: adapter ? [`WebGPU adapter: ${adapter}`] : [] };
+  }
   if (name !== 'wasm') return { threads: 1, notes: [] };
   if (isNode) unrefWasmWorkers();
   return wasmReport(module, notes);
