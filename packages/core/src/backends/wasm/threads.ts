@@ -240,18 +240,21 @@ async function browserModule(threads: number, assets: WasmAssets): Promise<Emscr
   }
   const workerBlobUrl = URL.createObjectURL(new Blob([workerScript(holder.exports.wasmWorkerContents)], { type: 'text/javascript' }));
   let aborted: string | undefined;
-  const module = await factory({
-      wasmBinary,
-      locateFile: (file: string) => (file.endsWith('.worker.js') ? workerBlobUrl : file.endsWith('.wasm') ? wasmUrl : file),
-      // The pthread workers import the glue's original text: minifying the app cannot break it.
-      mainScriptUrlOrBlob: new Blob([glue], { type: 'text/javascript' }),
-      onAbort: (what: unknown) => {
-        aborted = errorText(what);
-      },
-    })
-    .catch((e: unknown) => {
+  const config = {
+    wasmBinary,
+    locateFile: (file: string) => (file.endsWith('.worker.js') ? workerBlobUrl : file.endsWith('.wasm') ? wasmUrl : file),
+    // The pthread workers import the glue's original text: minifying the app cannot break it.
+    mainScriptUrlOrBlob: new Blob([glue], { type: 'text/javascript' }),
+    onAbort: (what: unknown) => {
+      aborted = errorText(what);
+    },
+  };
+  let module: EmscriptenModule;
+  try {
+    module = await factory(config);
+  } catch (e) {
     throw new Error(`instantiating ${wasmUrl} failed: ${aborted ?? errorText(e)}`);
-  });
+  }
   return addTfjsApi(module);
 }
 
