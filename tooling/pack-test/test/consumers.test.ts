@@ -4,6 +4,7 @@
 // (at most 8) and give the same logits.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -144,6 +145,34 @@ describe("the README's snippets from packed tarballs", () => {
     expect(nodeResult, 'the Node test runs first').toBeDefined();
     const maxDiff = Math.max(...got.logits.map((v, i) => Math.abs(v - nodeResult!.logits[i]!)));
     expect(maxDiff).toBeLessThan(1e-4);
+  });
+
+  it('Vite + Chromium without cross-origin isolation: one thread, and the notes say why', async () => {
+    // The same build served without COOP/COEP (dist/ from the test above).
+    const dist = join(app, 'dist');
+    const server = createHttpServer((req, res) => {
+      const path = new URL(req.url ?? '/', 'http://x').pathname;
+      const file = join(dist, path === '/' ? 'index.html' : path);
+      if (!file.startsWith(dist) || !existsSync(file)) {
+        res.writeHead(404).end();
+        return;
+      }
+      const type = file.endsWith('.html') ? 'text/html' : file.endsWith('.wasm') ? 'application/wasm' : file.endsWith('.js') ? 'text/javascript' : 'application/octet-stream';
+      res.writeHead(200, { 'Content-Type': type }).end(readFileSync(file));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as { port: number };
+      const { result: got, isolated } = await runPage<Result>(`http://127.0.0.1:${port}/`);
+      expect(isolated).toBe(false);
+      expect(got.threads).toBe(1);
+      expect(got.notes.join(' ')).toMatch(/not cross-origin isolated/);
+      const maxDiff = Math.max(...got.logits.map((v, i) => Math.abs(v - nodeResult!.logits[i]!)));
+      expect(maxDiff).toBeLessThan(1e-4);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 
   it('Vite without the wasm URLs: the error names the .wasm URL that failed, its status, and the fix', async () => {
