@@ -1,6 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendUnavailableError, ConfigError } from './errors.js';
-import { installWasmKernels, prepareNodeWasmThreads, uninstallWasmKernels, unrefWasmWorkers, wasmThreadsInUse } from './backends/wasm/index.js';
+import {
+  installWasmKernels,
+  prepareWasmBackend,
+  uninstallWasmKernels,
+  unrefWasmWorkers,
+  wasmInitError,
+  wasmReport,
+  type WasmAssets,
+} from './backends/wasm/index.js';
 
 /** The tfjs backends vitkit knows how to set up, best first. */
 export const BACKEND_NAMES = ['tensorflow', 'webgpu', 'webgl', 'wasm', 'cpu'] as const;
@@ -22,11 +30,21 @@ export interface SetupBackendOptions {
   /** Called once the backend package is imported, before `tf.setBackend` (e.g. to set wasm paths or threads). */
   beforeInit?: (name: BackendName) => void | Promise<void>;
   /**
-   * Threads for the wasm backend in Node (default: the available cores, at
-   * most 8; 1 disables threads). Needs vitkit's patched tfjs-backend-wasm;
-   * with the stock package the backend runs one thread.
+   * Threads for the wasm backend (default: the available cores, at most 8;
+   * 1 disables threads). vitkit sets up tfjs-backend-wasm's threaded build
+   * itself, so the count is what you get (stock tfjs gives half), in Node
+   * from the installed package and in browsers from `wasmAssets`.
    */
   wasmThreads?: number;
+  /**
+   * Browsers: where tfjs-backend-wasm's files are served. Bundlers do not
+   * copy them; pass each file's URL (e.g. Vite `?url` imports of
+   * `@tensorflow/tfjs-backend-wasm/wasm-out/<file>`) or a folder such as
+   * `https://cdn.jsdelivr.net/npm/@tensorflow/tfjs-backend-wasm@4.22.0/wasm-out/`.
+   * Threads need the threaded-SIMD `.js`, `.worker.js` and `.wasm` and a
+   * cross-origin isolated page. Ignored in Node.
+   */
+  wasmAssets?: WasmAssets;
   /**
    * Register vitkit's kernels over the wasm backend's stock ones (default
    * true): a BatchMatMul that keeps transposed and batched products off
@@ -40,9 +58,18 @@ export interface BackendSetup {
   name: BackendName;
   /** Threads the backend computes with, where known (wasm); 1 otherwise. */
   threads: number;
+  /** wasm: whether the SIMD build runs. */
+  simd?: boolean;
+  /** Why fewer wasm threads than asked, and other things worth knowing (e.g. the WebGL version). */
+  notes: string[];
   /** Backends `auto` tried first and why each was not used. */
   skipped: { name: BackendName; reason: string }[];
 }
+
+function isNodeEnv(): boolean {
+  return typeof process !== 'undefined' && process.versions?.node !== undefined;
+}
+const isNode = isNodeEnv();
 
 /** What to install to get each backend, for error messages. */
 const INSTALL_HINT: Record<BackendName, string> = {
@@ -50,7 +77,9 @@ const INSTALL_HINT: Record<BackendName, string> = {
     'install @tensorflow/tfjs-node (CPU) or @tensorflow/tfjs-node-gpu (CUDA 11.2 + cuDNN 8.1); both download libtensorflow at install time',
   webgpu: 'install @tensorflow/tfjs-backend-webgpu and use a browser with WebGPU (navigator.gpu)',
   webgl: 'install @tensorflow/tfjs-backend-webgl and use a browser with WebGL',
-  wasm: 'install @tensorflow/tfjs-backend-wasm',
+  wasm: isNodeEnv()
+    ? 'install @tensorflow/tfjs-backend-wasm'
+    : "serve tfjs-backend-wasm's wasm-out files and pass their URLs as setupBackend's wasmAssets option (see the README's browser snippet)",
   cpu: 'install @tensorflow/tfjs-backend-cpu',
 };
 
@@ -62,7 +91,6 @@ const PACKAGES: Record<BackendName, string[]> = {
   cpu: ['@tensorflow/tfjs-backend-cpu'],
 };
 
-const isNode = typeof process !== 'undefined' && process.versions?.node !== undefined;
 
 /** Environment checks that need no import: why a backend cannot work here, or undefined. */
 function environmentProblem(name: BackendName): string | undefined {
@@ -132,10 +160,51 @@ async function loadBackend(name: BackendName, options: SetupBackendOptions): Pro
   return loadedModules.get(name);
 }
 
-async function activate(name: BackendName, options: SetupBackendOptions): Promise<number> {
+interface Activated {
+  threads: number;
+  simd?: boolean;
+  notes: string[];
+}
+
+/** First line of an error's message; tfjs-backend-wasm rejects with plain `{ message }` objects. */
+function errorText(e: unknown): string {
+  if (e instanceof Error) return e.message.split('\n')[0]!;
+  if (e && typeof e === 'object' && 'message' in e) return String((e as { message: unknown }).message).split('\n')[0]!;
+  return String(e);
+}
+
+/**
+ * Browsers: the .wasm files this page asked for that did not load, each with
+ * its URL and why (HTTP status, or an HTML page where the binary should be).
+ * tfjs-backend-wasm itself only says "Make sure the server can serve the .wasm file".
+ */
+async function failedWasmLoads(): Promise<string[]> {
+  const perf = (globalThis as { performance?: Performance }).performance;
+  if (isNode || !perf?.getEntriesByType) return [];
+  const urls = new Set<string>();
+  for (const entry of perf.getEntriesByType('resource')) if (/\.wasm([?#]|$)/.test(entry.name)) urls.add(entry.name);
+  const failed: string[] = [];
+  for (const url of urls) {
+    try {
+      const response = await fetch(url);
+      const bytes = new Uint8Array(await response.arrayBuffer());
+      const isWasm = bytes.length >= 4 && bytes[0] === 0 && bytes[1] === 0x61 && bytes[2] === 0x73 && bytes[3] === 0x6d;
+      if (!response.ok) failed.push(`${url} answered HTTP ${response.status}`);
+      else if (!isWasm) failed.push(`${url} is not a .wasm file (${response.headers.get('content-type') ?? 'no content type'}; the server answered with another page)`);
+    } catch (e) {
+      failed.push(`${url} could not be fetched: ${errorText(e)}`);
+    }
+  }
+  return failed;
+}
+
+async function activate(name: BackendName, options: SetupBackendOptions): Promise<Activated> {
   const module = await loadBackend(name, options);
   const firstInit = tf.engine().registry[name] === undefined;
-  if (name === 'wasm' && isNode && firstInit) await prepareNodeWasmThreads(module, options.wasmThreads);
+  let notes: string[] = [];
+  if (name === 'wasm' && firstInit) {
+    notes = await prepareWasmBackend(module, { threads: options.wasmThreads, assets: options.wasmAssets });
+  }
   if (name === 'wasm') {
     if (options.wasmKernels === false) uninstallWasmKernels();
     else installWasmKernels();
@@ -145,17 +214,27 @@ async function activate(name: BackendName, options: SetupBackendOptions): Promis
   try {
     ok = await tf.setBackend(name);
   } catch (e) {
-    throw new BackendUnavailableError(
-      `backend "${name}" failed to initialize: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`,
-      INSTALL_HINT[name],
-    );
+    const failed = name === 'wasm' ? await failedWasmLoads() : [];
+    const cause = failed.length ? `${failed.join('; ')} (${errorText(e)})` : errorText(e);
+    throw new BackendUnavailableError(`backend "${name}" failed to initialize: ${cause}`, INSTALL_HINT[name]);
   }
-  if (!ok) throw new BackendUnavailableError(`backend "${name}" failed to initialize`, INSTALL_HINT[name]);
+  if (!ok) {
+    const failed = name === 'wasm' ? await failedWasmLoads() : [];
+    const cause = name === 'wasm' ? wasmInitError() : undefined;
+    if (cause && !failed.length) failed.push(cause);
+    throw new BackendUnavailableError(`backend "${name}" failed to initialize${failed.length ? `: ${failed.join('; ')}` : ''}`, INSTALL_HINT[name]);
+  }
   await tf.ready();
   if (name === 'cpu') silenceCpuBanner();
-  if (name !== 'wasm') return 1;
+  if (name === 'webgl') return { threads: 1, notes: [`WebGL ${String(tf.env().get('WEBGL_VERSION'))}`] };
+  if (name === 'webgpu') {
+    const info = (tf.backend() as unknown as { adapterInfo?: { vendor?: string; architecture?: string } }).adapterInfo;
+    const adapter = [info?.vendor, info?.architecture].filter(Boolean).join(' ');
+    return { threads: 1, notes: adapter ? [`WebGPU adapter: ${adapter}`] : [] };
+  }
+  if (name !== 'wasm') return { threads: 1, notes: [] };
   if (isNode) unrefWasmWorkers();
-  return wasmThreadsInUse(module);
+  return wasmReport(module, notes);
 }
 
 /** The cpu backend prints a "use tfjs-node" banner on first use in Node; we already tell users about backends. */
@@ -174,14 +253,12 @@ export async function setupBackend(choice: BackendChoice = 'auto', options: Setu
     throw new ConfigError(`unknown backend "${String(choice)}"`, `use one of: auto, ${BACKEND_NAMES.join(', ')}`);
   }
   if (choice !== 'auto') {
-    const threads = await activate(choice, options);
-    return { name: choice, threads, skipped: [] };
+    return { name: choice, ...(await activate(choice, options)), skipped: [] };
   }
   const skipped: BackendSetup['skipped'] = [];
   for (const name of BACKEND_NAMES) {
     try {
-      const threads = await activate(name, options);
-      return { name, threads, skipped };
+      return { name, ...(await activate(name, options)), skipped };
     } catch (e) {
       const reason = e instanceof BackendUnavailableError ? e.reason : String(e);
       skipped.push({ name, reason });
@@ -190,6 +267,8 @@ export async function setupBackend(choice: BackendChoice = 'auto', options: Setu
   }
   throw new BackendUnavailableError(
     `no tfjs backend could be set up (${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')})`,
-    'install @tensorflow/tfjs-backend-wasm or @tensorflow/tfjs-backend-cpu',
+    isNode
+      ? 'install @tensorflow/tfjs-backend-wasm or @tensorflow/tfjs-backend-cpu'
+      : `import a backend package; for wasm also ${INSTALL_HINT.wasm}`,
   );
 }

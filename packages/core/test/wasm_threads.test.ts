@@ -29,12 +29,27 @@ describe('multithreaded wasm in Node', () => {
         let s = 0; for (let k = 0; k < 64; k++) s += av[i * 64 + k] * av[k * 64 + j];
         maxDiff = Math.max(maxDiff, Math.abs(s - cv[i * 64 + j]));
       }
-      console.log(JSON.stringify({ threads: setup.threads, maxDiff }));
+      console.log(JSON.stringify({ threads: setup.threads, simd: setup.simd, notes: setup.notes, maxDiff }));
     `);
     expect(r.status, r.stderr).toBe(0); // a hang would be killed by the timeout and fail here
     const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
     expect(out.maxDiff).toBe(0);
     expect(out.threads).toBe(Math.min(8, availableParallelism()));
+    expect(out.simd).toBe(true);
+    expect(out.notes).toEqual([]);
+  });
+
+  it('gives the thread count asked for, not half of it, from the unpatched package', () => {
+    const r = runScript(`
+      import { createRequire } from 'node:module';
+      import { readFileSync } from 'node:fs';
+      import { setupBackend } from '@vitkit/core';
+      const main = createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm');
+      const setup = await setupBackend('wasm', { wasmThreads: 3 });
+      console.log(JSON.stringify({ threads: setup.threads, patched: readFileSync(main, 'utf8').includes('vitkit') }));
+    `);
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toEqual({ threads: 3, patched: false });
   });
 
   it('wasmThreads: 1 keeps one thread', () => {

@@ -2,72 +2,41 @@
 // then install ONE of them (with only the @vitkit packages it depends on,
 // tfjs-core and a backend) into a scratch project and run it there.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, cpSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { cpSync, existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { packAll, root, scratchProject as scratch } from './support/pack.js';
 
-const root = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
-const packagesDir = join(root, 'packages');
-const tarballs = new Map<string, string>();
+let tarballs = new Map<string, string>();
 let work = '';
 
-function pnpm(args: string[], cwd: string): string {
-  return execFileSync('npx', ['-y', 'pnpm@10', ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-/** The @vitkit packages `name` needs at run time, itself included. */
-function closure(name: string): string[] {
-  const seen = new Set<string>();
-  const visit = (n: string) => {
-    if (seen.has(n)) return;
-    seen.add(n);
-    const dir = n.replace('@vitkit/', '');
-    const pkg = JSON.parse(readFileSync(join(packagesDir, dir, 'package.json'), 'utf8'));
-    for (const dep of Object.keys(pkg.dependencies ?? {})) if (dep.startsWith('@vitkit/')) visit(dep);
-  };
-  visit(name);
-  return [...seen];
-}
-
-function scratchProject(pkg: string, script: string): string {
-  const dir = mkdtempSync(join(work, 'app-'));
-  const needed = closure(pkg);
-  const deps: Record<string, string> = {
-    '@tensorflow/tfjs-core': '4.22.0',
-    '@tensorflow/tfjs-backend-wasm': '4.22.0',
-    [pkg]: `file:${tarballs.get(pkg)}`,
-  };
-  // Every transitive @vitkit dependency comes from its tarball, never the registry.
-  const overrides = Object.fromEntries(needed.map((n) => [n, `file:${tarballs.get(n)}`]));
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'scratch', private: true, type: 'module', dependencies: deps, overrides }, null, 2));
-  writeFileSync(join(dir, 'main.mjs'), script);
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, stdio: 'pipe' });
-  return dir;
-}
+const scratchProject = (pkg: string, script: string): string => scratch(work, tarballs, pkg, { 'main.mjs': script });
 
 beforeAll(() => {
-  work = mkdtempSync(join(tmpdir(), 'vitkit-pack-'));
-  for (const dir of readdirSync(packagesDir)) {
-    const pkg = JSON.parse(readFileSync(join(packagesDir, dir, 'package.json'), 'utf8'));
-    if (!existsSync(join(packagesDir, dir, 'dist', 'index.js'))) {
-      throw new Error(`${pkg.name} is not built: run \`npx -y pnpm@10 -r build\` (turbo builds it before this test)`);
-    }
-    const out = pnpm(['pack', '--pack-destination', work], join(packagesDir, dir)).trim().split('\n');
-    tarballs.set(pkg.name, resolve(work, out[out.length - 1]!.trim()));
-  }
+  ({ work, tarballs } = packAll());
   cpSync(join(root, 'fixtures', 'reference', 'vit-micro'), join(work, 'vit-micro'), { recursive: true });
 });
 
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
 describe('packed packages install a la carte', () => {
-  it('packs only dist, README and package.json, with workspace ranges replaced', () => {
+  it('packs only dist, README, LICENSE and package.json: workspace ranges replaced, no source condition, publish metadata', () => {
     const listing = execFileSync('tar', ['-tzf', tarballs.get('@vitkit/vit')!], { encoding: 'utf8' }).split('\n');
     expect(listing).toContain('package/dist/index.js');
     expect(listing).toContain('package/README.md');
     expect(listing.some((f) => f.startsWith('package/src/') || f.startsWith('package/test/'))).toBe(false);
-    const manifest = execFileSync('tar', ['-xzOf', tarballs.get('@vitkit/vit')!, 'package/package.json'], { encoding: 'utf8' });
-    expect(manifest).not.toContain('workspace:');
+    expect(listing).toContain('package/LICENSE');
+    for (const [name, tarball] of tarballs) {
+      const manifest = JSON.parse(execFileSync('tar', ['-xzOf', tarball, 'package/package.json'], { encoding: 'utf8' }));
+      expect(JSON.stringify(manifest), name).not.toContain('workspace:');
+      // The source condition points at src/, which is not shipped.
+      expect(JSON.stringify(manifest.exports), name).not.toContain('@vitkit/source');
+      expect(manifest.license, name).toBe('MIT');
+      expect(manifest.engines?.node, name).toBeTruthy();
+      expect(manifest.repository?.directory, name).toMatch(/^packages\//);
+    }
   });
 
   it('@vitkit/core alone sets up the wasm backend and reads npy', () => {

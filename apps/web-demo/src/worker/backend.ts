@@ -1,12 +1,10 @@
-import { setupBackend, type BackendLoader, type BackendName } from '@vitkit/core';
-import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
-import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
-import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import { setupBackend, type BackendLoader, type BackendName, type WasmAssets } from '@vitkit/core';
+import glueUrl from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js?url';
+import workerUrl from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js?url';
+import threadedWasmUrl from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.wasm?url';
+import simdWasmUrl from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-simd.wasm?url';
+import plainWasmUrl from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm.wasm?url';
 import type { BackendInfo, BackendPick } from './protocol.js';
-import { keepThreadedFactorySource } from './wasm_threads.js';
-
-/** Absolute URL of a bundled asset (emscripten resolves relative ones against the wrong base). */
-const absolute = (url: string): string => new URL(url, self.location.href).href;
 
 /**
  * Static import() calls, so that Vite bundles each backend as its own chunk
@@ -15,40 +13,37 @@ const absolute = (url: string): string => new URL(url, self.location.href).href;
 const LOADERS: Partial<Record<BackendName, BackendLoader>> = {
   webgpu: () => import('@tensorflow/tfjs-backend-webgpu'),
   webgl: () => import('@tensorflow/tfjs-backend-webgl'),
-  wasm: async () => {
-    const [wasm, glue, glueSource] = await Promise.all([
-      import('@tensorflow/tfjs-backend-wasm'),
-      import('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js'),
-      import('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js?raw'),
-    ]);
-    keepThreadedFactorySource(glue, glueSource.default);
-    // Threads: tfjs uses half of navigator.hardwareConcurrency (at most 8), so a 2-core machine gets 1.
-    // The .wasm binaries are emitted into the build by Vite (the ?url imports above).
-    wasm.setWasmPaths({
-      'tfjs-backend-wasm.wasm': absolute(wasmPlainUrl),
-      'tfjs-backend-wasm-simd.wasm': absolute(wasmSimdUrl),
-      'tfjs-backend-wasm-threaded-simd.wasm': absolute(wasmThreadedUrl),
-    });
-  },
+  wasm: () => import('@tensorflow/tfjs-backend-wasm'),
   cpu: () => import('@tensorflow/tfjs-backend-cpu'),
+};
+
+/**
+ * tfjs-backend-wasm's files, emitted into the build by Vite (the ?url
+ * imports above). vitkit's setupBackend loads the threaded build from them
+ * with every core (tfjs alone takes half) and keeps the pthread workers
+ * working in this minified bundle.
+ */
+const WASM_ASSETS: WasmAssets = {
+  files: {
+    'tfjs-backend-wasm-threaded-simd.js': glueUrl,
+    'tfjs-backend-wasm-threaded-simd.worker.js': workerUrl,
+    'tfjs-backend-wasm-threaded-simd.wasm': threadedWasmUrl,
+    'tfjs-backend-wasm-simd.wasm': simdWasmUrl,
+    'tfjs-backend-wasm.wasm': plainWasmUrl,
+  },
 };
 
 /** Sets up the chosen tfjs backend in this worker and says what it got. */
 export async function initBackend(pick: BackendPick): Promise<BackendInfo> {
-  const setup = await setupBackend(pick, { loaders: LOADERS });
+  const setup = await setupBackend(pick, { loaders: LOADERS, wasmAssets: WASM_ASSETS });
   const info: BackendInfo = {
     name: setup.name,
     // `tensorflow` (tfjs-node) never exists in a browser; listing it would only be noise.
     skipped: setup.skipped.filter((s) => s.name !== 'tensorflow'),
   };
-  if (setup.name === 'wasm') info.detail = await wasmDetail();
+  if (setup.name === 'wasm') {
+    const threads = `${setup.threads} thread${setup.threads === 1 ? '' : 's'}${setup.simd ? ', SIMD' : ''}`;
+    info.detail = setup.notes.length ? `${threads}; ${setup.notes.join('; ')}` : threads;
+  }
   return info;
-}
-
-async function wasmDetail(): Promise<string> {
-  const wasm = await import('@tensorflow/tfjs-backend-wasm');
-  const tf = await import('@tensorflow/tfjs-core');
-  const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) as boolean;
-  const threads = wasm.getThreadsCount();
-  return `${threads} thread${threads === 1 ? '' : 's'}${simd ? ', SIMD' : ''}${self.crossOriginIsolated ? '' : ' (page is not cross-origin isolated)'}`;
 }

@@ -27,4 +27,5 @@ export function wasmKernelsInstalled(): boolean {
   return wasmBatchMatMulInstalled();
 }
 
-export { prepareNodeWasmThreads, unrefWasmWorkers, wasmThreadsInUse } from './threads.js';
+export { WASM_FILES, assetUrl, prepareWasmBackend, unrefWasmWorkers, wasmInitError, wasmReport, wasmThreadsInUse } from './threads.js';
+export type { WasmAssets, WasmFileName, WasmSetupReport, WasmThreadOptions } from './threads.js';
