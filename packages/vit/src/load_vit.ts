@@ -34,8 +34,11 @@ async function readConfigFile(path: string): Promise<ViTConfigInput> {
   return input;
 }
 
-/** Turns the `config` option into what loadCheckpoint takes (a preset, or config fields). */
-async function resolveConfigOption(config: LoadViTOptions['config']): Promise<Pick<LoadOptions, 'config' | 'preset'>> {
+/**
+ * Turns a `config` option (a preset name, a config.json path in Node, a parsed
+ * config.json, or ViTConfig fields) into what loadCheckpoint takes.
+ */
+export async function resolveConfigOption(config: LoadViTOptions['config']): Promise<Pick<LoadOptions, 'config' | 'preset'>> {
   if (config === undefined) return {};
   if (typeof config === 'string') return isPresetName(config) ? { preset: config } : { config: await readConfigFile(config) };
   const fromJson = configInputFromJson(config);
