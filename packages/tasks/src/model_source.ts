@@ -38,8 +38,9 @@ export interface TaskOptions extends Omit<LoadOptions, 'config' | 'preset' | 'si
    * How images become model inputs, when the source has no `preprocessor_config.json` (or timm
    * `pretrained_cfg`), or to override it: a preset (`timm`, `hf`, `torchvision`), a parsed
    * preprocessor_config.json / pretrained_cfg, a path or URL to one, or a PreprocessSpec.
+   * `false`: none; only already preprocessed batches are fed to `model` (and `preprocess()` throws).
    */
-  preprocess?: string | PreprocessSpec | Record<string, unknown>;
+  preprocess?: string | PreprocessSpec | Record<string, unknown> | false;
   /** Decoding options for encoded images (pixel limit, EXIF orientation). */
   decode?: DecodeOptions;
   /** Seed for anything initialized rather than loaded. */
@@ -100,7 +101,7 @@ function checkLabels(json: unknown, config: ViTConfig, where: string): void {
 }
 
 /** The preprocessing named by the `preprocess` option. */
-async function specFromOption(option: NonNullable<TaskOptions['preprocess']>, config: ViTConfig): Promise<PreprocessSpec> {
+async function specFromOption(option: Exclude<TaskOptions['preprocess'], undefined | false>, config: ViTConfig): Promise<PreprocessSpec> {
   if (typeof option === 'string') {
     if (isPreprocessPresetName(option)) {
       const [h, w] = config.imageSize;
@@ -141,8 +142,8 @@ export class TaskModel {
   constructor(
     /** The network; `model.forward` gives logits, features, tokens and attention maps. */
     readonly model: VisionTransformer,
-    /** How images become inputs (resize, crop, normalize), as the model's Python pipeline does it. */
-    readonly spec: PreprocessSpec,
+    /** How images become inputs (resize, crop, normalize), as the model's Python pipeline does it; undefined with `preprocess: false`. */
+    readonly spec: PreprocessSpec | undefined,
     /** Files the model was read from. */
     readonly files: string[],
     private readonly decodeOptions: DecodeOptions = {},
@@ -162,13 +163,15 @@ export class TaskModel {
    * model batch [B, H, W, C]. The caller disposes it.
    */
   async preprocess(images: ImageInput | readonly ImageInput[]): Promise<tf.Tensor4D> {
+    const spec = this.spec;
+    if (!spec) throw new ConfigError('this model was loaded with preprocess: false', 'feed preprocessed batches to model.forward, or load it with a preprocessing');
     const list = flattenInputs(Array.isArray(images) ? (images as readonly ImageInput[]) : [images as ImageInput]);
     if (list.length === 0) throw new ShapeError('no images given', 'pass one image or a list of them');
     const c = this.config.inChannels;
     let size: [number, number] | undefined;
     const parts: Float32Array[] = [];
     for (const [i, input] of list.entries()) {
-      const image = preprocess(await toPixels(input, this.decodeOptions), this.spec);
+      const image = preprocess(await toPixels(input, this.decodeOptions), spec);
       const [h, w, ic] = image.shape;
       const [mh, mw] = this.config.imageSize;
       const fits = this.config.dynamicImageSize || (h === mh && w === mw);
@@ -232,15 +235,13 @@ export async function loadTaskModel<T extends TaskModel = TaskModel>(
   const sidecars = { ...checkpoint.sidecars, ...fileSidecars };
   const configJson = typeof configSource === 'string' ? undefined : (configSource ?? sidecars['config.json']);
   try {
-    if (configSource === undefined && sidecars['config.json'] === undefined) {
-      throw new ModelSourceError('E_NO_CONFIG', `no config.json found with the weights in ${sourceName(source)}`, "put the model's config.json beside the weights, or pass config");
-    }
     checkLabels(configJson, checkpoint.config, 'config.json');
     let specJson = sidecars[PREPROCESSOR_CONFIG];
     if (specJson === undefined && isObject(configJson) && isObject(configJson.pretrained_cfg)) specJson = configJson;
     if (specJson === undefined && typeof configSource === 'string') specJson = await besideConfig(configSource);
-    let spec: PreprocessSpec;
-    if (preprocessOption !== undefined) spec = await specFromOption(preprocessOption, checkpoint.config);
+    let spec: PreprocessSpec | undefined;
+    if (preprocessOption === false) spec = undefined;
+    else if (preprocessOption !== undefined) spec = await specFromOption(preprocessOption, checkpoint.config);
     else if (specJson !== undefined) spec = specFromConfig(specJson);
     else {
       throw new ModelSourceError(

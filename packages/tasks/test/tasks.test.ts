@@ -129,7 +129,7 @@ describe('bad sources', () => {
     const dir = modelDir({ 'preprocessor_config.json': null });
     await expect(loadImageClassifier(dir)).rejects.toMatchObject({ code: 'E_NO_PREPROCESSING' });
     const c = await loadImageClassifier(dir, { preprocess: 'hf' });
-    expect(c.spec.resize).toBeDefined();
+    expect(c.spec?.resize).toBeDefined();
     c.dispose();
   });
 

@@ -1,24 +1,13 @@
 // `vit predict`: classify images with a ViT checkpoint and print the top-K
 // classes, optionally saving logits and attention maps.
-import { existsSync, statSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  FormatError,
-  ShapeError,
-  isPresetName,
-  parseNpy,
-  presetNames,
-  serializeNpy,
-  setupBackend,
-  type BackendChoice,
-  type ViTConfig,
-  type ViTConfigInput,
-} from '@vitkit/core';
-import { PREPROCESS_PRESET_NAMES, loadImageForModel, presetSpec, resolveSpec, type PreprocessSpec } from '@vitkit/preprocessing';
-import { disposeViTOutput, viTFromCheckpoint, type VisionTransformer } from '@vitkit/vit';
-import { configInputFromJson, loadCheckpoint, writeFileAtomic, type LoadOptions } from '@vitkit/weights';
+import { FormatError, ShapeError, isPresetName, parseNpy, presetNames, serializeNpy, setupBackend, type BackendChoice, type ViTConfig } from '@vitkit/core';
+import { PREPROCESS_PRESET_NAMES } from '@vitkit/preprocessing';
+import { loadTaskModel, ModelSourceError, TaskModel, topPredictions, type Prediction, type TaskOptions } from '@vitkit/tasks';
+import { disposeViTOutput } from '@vitkit/vit';
+import { writeFileAtomic } from '@vitkit/weights';
 import type { Command, Flags } from '../command.js';
 import { UsageError } from '../errors.js';
 import { booleanFlag, choiceFlag, numberFlag, printable, requiredString, stringFlag } from '../flags.js';
@@ -48,10 +37,7 @@ Labels come from the config's id2label; without one, the class index is shown. A
 without classifier (DINOv2, SigLIP image towers) has no classes: it prints its pooled features.
 Models with dynamic_img_size take any input size that is a multiple of the patch size.`;
 
-export interface Prediction {
-  top: { index: number; label: string; probability: number }[];
-  logits: number[];
-}
+export type { Prediction };
 
 /** What a model without classifier gives per image: its pooled features. */
 export interface FeatureResult {
@@ -91,19 +77,16 @@ export const predictCommand: Command = {
     const npyInput = positionals.some((p) => extname(p).toLowerCase() === '.npy');
     if (npyInput && positionals.length > 1) throw new UsageError('give one .npy file (it may hold a batch) or image files, not both');
 
-    const loadOptions = await checkpointOptions(configSpec);
     const backend = await setupBackend(backendChoice);
-    const checkpoint = await loadCheckpoint(weights, loadOptions);
-    const config = checkpoint.config;
-    let model: VisionTransformer | undefined;
+    const task = await loadTask(weights, { config: configSpec, preprocess: npyInput ? false : preprocess });
+    const config = task.config;
     let input: tf.Tensor | undefined;
     try {
-      const images = npyInput
-        ? await readNpyImages(positionals[0]!, config)
-        : await readImageFiles(positionals, config, await imageSpec(preprocess, config, [weights, configSpec]));
-      model = viTFromCheckpoint(checkpoint, { seed: 0 }); // frees the checkpoint's tensors
-      input = tf.tensor(images.data, images.shape, 'float32');
-      const out = model.forward(input, { returnAttention: saveAttention !== undefined });
+      if (npyInput) {
+        const images = await readNpyImages(positionals[0]!, config);
+        input = tf.tensor(images.data, images.shape, 'float32');
+      } else input = await task.preprocess(positionals);
+      const out = task.model.forward(input, { returnAttention: saveAttention !== undefined });
       try {
         if (saveLogits) await writeNpyAtomic(saveLogits, out.logits);
         if (saveAttention) {
@@ -114,37 +97,50 @@ export const predictCommand: Command = {
           const results: FeatureResult[] = (out.features.arraySync() as number[][]).map((features) => ({ features }));
           console.log(json ? JSON.stringify({ backend: backend.name, results }) : formatFeatures(backend.name, results, names));
         } else {
-          const results = topPredictions(out.logits, topK, config.labels);
+          const results = topPredictions(out.logits, topK, config.labels).map(({ top, logits }) => ({
+            top: top.map(({ index, label, probability }) => ({ index, label, probability })),
+            logits,
+          }));
           console.log(json ? JSON.stringify({ backend: backend.name, results }) : formatTable(backend.name, results, names));
         }
       } finally {
         disposeViTOutput(out);
       }
     } finally {
-      tf.dispose([...(input ? [input] : []), ...checkpoint.state.values()]);
-      model?.dispose();
+      input?.dispose();
+      task.dispose();
     }
     return 0;
   },
 };
 
-/** `--config`: a preset name, or a config.json (transformers, timm hub, or vitkit's camelCase fields). */
-async function checkpointOptions(spec: string | undefined): Promise<LoadOptions> {
-  if (spec === undefined) return {};
-  if (isPresetName(spec)) return { preset: spec };
-  if (!spec.toLowerCase().endsWith('.json')) {
-    throw new UsageError(`--config "${spec}" is neither a preset nor a .json file`, `use a config.json or one of: ${presetNames().join(', ')}`);
+/**
+ * The model, its labels and its preprocessing from `--weights` (a directory holding config.json and
+ * preprocessor_config.json, a file with them beside it, a URL, hf://), with `--config` / `--preprocess`
+ * filling in or overriding; the task layer's errors in CLI terms.
+ */
+export async function loadTask(weights: string, flags: { config: string | undefined; preprocess: TaskOptions['preprocess'] }): Promise<TaskModel> {
+  const { config, preprocess } = flags;
+  if (config !== undefined && !isPresetName(config) && !config.toLowerCase().endsWith('.json')) {
+    throw new UsageError(`--config "${config}" is neither a preset nor a .json file`, `use a config.json or one of: ${presetNames().join(', ')}`);
   }
-  let parsed: unknown;
+  if (config !== undefined && !isPresetName(config)) await readInput(config, 'config'); // a missing file is a usage error
   try {
-    parsed = JSON.parse(new TextDecoder().decode(await readInput(spec, 'config')));
+    return await loadTaskModel(weights, {
+      ...(config !== undefined ? { config } : {}),
+      ...(preprocess !== undefined ? { preprocess } : {}),
+      onNote: (m) => console.error(`note: ${m}`),
+    });
   } catch (e) {
-    if (e instanceof UsageError) throw e;
-    throw new FormatError(`${spec} is not valid JSON: ${e instanceof Error ? e.message : String(e)}`, 'give a Hugging Face config.json');
+    if (e instanceof ModelSourceError && e.code === 'E_NO_PREPROCESSING') {
+      throw new UsageError(
+        `image inputs need --preprocess ${PREPROCESS_PRESET_NAMES.join('|')} (no preprocessor_config.json beside the weights)`,
+        'or give an already preprocessed NHWC float32 .npy',
+      );
+    }
+    if (e instanceof ModelSourceError && e.code === 'E_NO_CONFIG') throw new UsageError(e.reason, 'give --config config.json or a preset name');
+    throw e;
   }
-  const config: ViTConfigInput | undefined = configInputFromJson(parsed);
-  if (!config) throw new FormatError(`${spec} is not a ViT config vitkit understands`, 'give a Hugging Face or timm config.json, or a preset name');
-  return { config };
 }
 
 async function readInput(path: string, what: string): Promise<Uint8Array> {
@@ -180,69 +176,6 @@ async function readNpyImages(path: string, config: ViTConfig): Promise<ImageBatc
   const bad = data.findIndex((v) => v - v !== 0);
   if (bad >= 0) throw new FormatError(`${path} holds ${data[bad]} at element ${bad}`, 'inputs must be finite numbers; preprocess the images again');
   return { data, shape };
-}
-
-function isDirectory(path: string): boolean {
-  return statSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
-}
-
-/**
- * How image files become model inputs: the named pipeline when given, else
- * the `preprocessor_config.json` that Hugging Face exports (and `vit train`
- * writes) beside the weights or the config.
- */
-async function imageSpec(preprocess: string | undefined, config: ViTConfig, nearFiles: (string | undefined)[]): Promise<PreprocessSpec> {
-  const [h, w] = config.imageSize;
-  if (preprocess !== undefined) {
-    if (h !== w) throw new UsageError(`--preprocess pipelines make square inputs, but the model takes ${h}x${w}`, 'preprocess to a .npy yourself');
-    return presetSpec(preprocess, { size: h });
-  }
-  for (const file of nearFiles) {
-    if (file === undefined || file.includes('://') || isPresetName(file)) continue;
-    // A run directory holds its own preprocessor_config.json; a file has it beside it.
-    const candidate = join(isDirectory(file) ? file : dirname(file), 'preprocessor_config.json');
-    if (existsSync(candidate)) return resolveSpec({ config: candidate });
-  }
-  throw new UsageError(
-    `image inputs need --preprocess ${PREPROCESS_PRESET_NAMES.join('|')} (no preprocessor_config.json beside the weights)`,
-    'or give an already preprocessed NHWC float32 .npy',
-  );
-}
-
-/**
- * Image files decoded and preprocessed with `spec`. Pipelines give RGB; a
- * one-channel model gets the luma of the normalized channels (exact for gray
- * images, whose three channels are equal).
- */
-async function readImageFiles(paths: string[], config: ViTConfig, spec: PreprocessSpec): Promise<ImageBatch> {
-  const [h, w] = config.imageSize;
-  const c = config.inChannels;
-  const data = new Float32Array(paths.length * h * w * c);
-  for (const [i, path] of paths.entries()) {
-    const image = await loadImageForModel(path, { spec });
-    const [ih, iw, ic] = image.shape;
-    if (ih !== h || iw !== w || (ic !== c && !(c === 1 && ic === 3))) {
-      throw new ShapeError(`${path} preprocessed to [${image.shape.join(', ')}], but the model takes [${h}, ${w}, ${c}]`);
-    }
-    const out = data.subarray(i * h * w * c, (i + 1) * h * w * c);
-    if (c === ic) out.set(image.data);
-    else for (let p = 0; p < h * w; p++) out[p] = 0.299 * image.data[3 * p]! + 0.587 * image.data[3 * p + 1]! + 0.114 * image.data[3 * p + 2]!;
-  }
-  return { data, shape: [paths.length, h, w, c] };
-}
-
-/** Softmax probabilities and the K best classes of each row of `logits`. */
-export function topPredictions(logits: tf.Tensor2D, k: number, labels: string[] | undefined): Prediction[] {
-  const rows = logits.arraySync();
-  const probs = tf.tidy(() => tf.softmax(logits).arraySync());
-  return rows.map((row, i) => {
-    const p = probs[i]!;
-    const order = p.map((_, j) => j).sort((a, b) => p[b]! - p[a]! || a - b);
-    return {
-      top: order.slice(0, Math.min(k, row.length)).map((index) => ({ index, label: labels?.[index] ?? String(index), probability: p[index]! })),
-      logits: row,
-    };
-  });
 }
 
 /** One block per image: rank, label, class index, probability. */
