@@ -1,15 +1,14 @@
 // `vit predict`: classify images with a ViT checkpoint and print the top-K
 // classes, optionally saving logits and attention maps.
-import { mkdir, readFile } from 'node:fs/promises';
-import { basename, dirname, extname, join } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { FormatError, ShapeError, isPresetName, parseNpy, presetNames, serializeNpy, setupBackend, type BackendChoice, type ViTConfig } from '@vitkit/core';
+import { FormatError, ShapeError, parseNpy, presetNames, setupBackend, type BackendChoice, type ViTConfig } from '@vitkit/core';
 import { PREPROCESS_PRESET_NAMES } from '@vitkit/preprocessing';
-import { loadTaskModel, ModelSourceError, TaskModel, topPredictions, type Prediction, type TaskOptions } from '@vitkit/tasks';
+import { TaskModel, topPredictions, type Prediction } from '@vitkit/tasks';
 import { disposeViTOutput } from '@vitkit/vit';
-import { writeFileAtomic } from '@vitkit/weights';
 import type { Command, Flags } from '../command.js';
 import { UsageError } from '../errors.js';
+import { loadTask, readInput, writeNpyAtomic } from '../task_source.js';
 import { booleanFlag, choiceFlag, numberFlag, printable, requiredString, stringFlag } from '../flags.js';
 
 const BACKENDS = ['auto', 'cpu', 'wasm', 'tensorflow'] as const;
@@ -78,7 +77,7 @@ export const predictCommand: Command = {
     if (npyInput && positionals.length > 1) throw new UsageError('give one .npy file (it may hold a batch) or image files, not both');
 
     const backend = await setupBackend(backendChoice);
-    const task = await loadTask(weights, { config: configSpec, preprocess: npyInput ? false : preprocess });
+    const task = await loadTask(weights, { config: configSpec, preprocess: npyInput ? false : preprocess }, TaskModel);
     const config = task.config;
     let input: tf.Tensor | undefined;
     try {
@@ -113,45 +112,6 @@ export const predictCommand: Command = {
     return 0;
   },
 };
-
-/**
- * The model, its labels and its preprocessing from `--weights` (a directory holding config.json and
- * preprocessor_config.json, a file with them beside it, a URL, hf://), with `--config` / `--preprocess`
- * filling in or overriding; the task layer's errors in CLI terms.
- */
-export async function loadTask(weights: string, flags: { config: string | undefined; preprocess: TaskOptions['preprocess'] }): Promise<TaskModel> {
-  const { config, preprocess } = flags;
-  if (config !== undefined && !isPresetName(config) && !config.toLowerCase().endsWith('.json')) {
-    throw new UsageError(`--config "${config}" is neither a preset nor a .json file`, `use a config.json or one of: ${presetNames().join(', ')}`);
-  }
-  if (config !== undefined && !isPresetName(config)) await readInput(config, 'config'); // a missing file is a usage error
-  try {
-    return await loadTaskModel(weights, {
-      ...(config !== undefined ? { config } : {}),
-      ...(preprocess !== undefined ? { preprocess } : {}),
-      onNote: (m) => console.error(`note: ${m}`),
-    });
-  } catch (e) {
-    if (e instanceof ModelSourceError && e.code === 'E_NO_PREPROCESSING') {
-      throw new UsageError(
-        `image inputs need --preprocess ${PREPROCESS_PRESET_NAMES.join('|')} (no preprocessor_config.json beside the weights)`,
-        'or give an already preprocessed NHWC float32 .npy',
-      );
-    }
-    if (e instanceof ModelSourceError && e.code === 'E_NO_CONFIG') throw new UsageError(e.reason, 'give --config config.json or a preset name');
-    throw e;
-  }
-}
-
-async function readInput(path: string, what: string): Promise<Uint8Array> {
-  try {
-    return new Uint8Array(await readFile(path));
-  } catch (e) {
-    const code = (e as { code?: string }).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : e instanceof Error ? e.message : String(e);
-    throw new UsageError(`cannot read ${what} file ${path}: ${why}`, `check the ${what} path`);
-  }
-}
 
 /**
  * A preprocessed NHWC float32 .npy, checked against the model's input size (with
@@ -201,15 +161,4 @@ function formatFeatures(backend: string, results: FeatureResult[], inputNames: s
     lines.push(`  ${name}: ${r.features.length} features [${head}${r.features.length > 4 ? ', ...' : ''}]`);
   }
   return lines.join('\n');
-}
-
-/** Writes a tensor as float32 .npy atomically (temp file + rename), so readers never see half a file. */
-async function writeNpyAtomic(path: string, t: tf.Tensor): Promise<void> {
-  const bytes = serializeNpy({ shape: [...t.shape], dtype: 'float32', data: t.dataSync() as Float32Array });
-  try {
-    await mkdir(dirname(path), { recursive: true });
-    await writeFileAtomic(path, bytes);
-  } catch (e) {
-    throw new UsageError(`cannot write ${path}: ${e instanceof Error ? e.message : String(e)}`, 'check that the directory is writable');
-  }
 }

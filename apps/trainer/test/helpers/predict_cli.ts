@@ -9,7 +9,12 @@ import { parseNpy } from '@vitkit/core';
 export const ROOT = resolve(fileURLToPath(new URL('../../../../', import.meta.url)));
 
 export function vitPredict(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--conditions=@vitkit/source', '--import', 'tsx', 'apps/trainer/src/cli.ts', 'predict', ...args], {
+  return vitCommand('predict', ...args);
+}
+
+/** Runs any `vit` subcommand the same way. */
+export function vitCommand(command: string, ...args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--conditions=@vitkit/source', '--import', 'tsx', 'apps/trainer/src/cli.ts', command, ...args], {
     cwd: ROOT,
     encoding: 'utf8',
     timeout: 300_000,
