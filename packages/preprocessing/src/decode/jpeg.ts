@@ -11,8 +11,10 @@ import { decodeJpegJs } from './jpeg_js.js';
  * libjpeg-turbo, so the same pixels in Node and browsers. The module is
  * compiled once and instantiated fresh for every image, so that a malformed
  * file can never leave a damaged decoder behind. In Node the wasm is found
- * automatically; in browsers it is fetched from beside the package's module
- * where the environment can resolve it, else pass it with `setJpegWasm`.
+ * automatically. In browsers, `setJpegWasm` (bytes, a module or a URL) gives
+ * the same fresh-instance decoder; without it, the package's own loader
+ * fetches the wasm from beside its module (bundlers such as Vite and esbuild
+ * emit it there) and one instance is kept, replaced after any failure.
  *
  * Until `initJpeg()` (which `decodeImage` awaits) has resolved, and for CMYK
  * JPEGs (which the wasm build cannot output), the pure-JS jpeg-js decoder is
@@ -26,8 +28,11 @@ interface MozJpegModule {
 type Factory = (options: Record<string, unknown>) => Promise<unknown>;
 
 let configured: WasmSource | undefined;
-let compiled: Promise<WebAssembly.Module | undefined> | undefined;
-let ready: WebAssembly.Module | undefined;
+let compiled: Promise<WebAssembly.Module | MozJpegModule | undefined> | undefined;
+/** A compiled module (instantiated per image), or one shared instance (browsers without setJpegWasm). */
+let ready: WebAssembly.Module | MozJpegModule | undefined;
+/** What the shared instance printed during the current decode. */
+const sharedMessages: string[] = [];
 
 const isNode = typeof process !== 'undefined' && process.versions?.node !== undefined;
 // Hidden from bundlers: Node built-ins are only ever loaded at run time in Node.
@@ -47,7 +52,7 @@ async function fetchModule(src: URL | string): Promise<WebAssembly.Module> {
   return WebAssembly.compile(await res.arrayBuffer());
 }
 
-async function compile(): Promise<WebAssembly.Module | undefined> {
+async function compile(): Promise<WebAssembly.Module | MozJpegModule | undefined> {
   const src = configured;
   if (src instanceof WebAssembly.Module) return src;
   if (src instanceof Uint8Array) return WebAssembly.compile(src.slice());
@@ -58,13 +63,10 @@ async function compile(): Promise<WebAssembly.Module | undefined> {
     const { readFile } = (await dynamicImport('node:fs/promises')) as typeof import('node:fs/promises');
     return WebAssembly.compile(await readFile(createRequire(import.meta.url).resolve(WASM)));
   }
-  const resolve = (import.meta as { resolve?: (specifier: string) => string }).resolve;
-  if (typeof resolve !== 'function') return undefined;
-  try {
-    return await fetchModule(resolve(WASM));
-  } catch {
-    return undefined;
-  }
+  // The emscripten loader's own `new URL('mozjpeg_dec.wasm', import.meta.url)`, which bundlers rewrite.
+  const options: Record<string, unknown> = { noInitialRun: true, print: (m: string) => sharedMessages.push(m), printErr: (m: string) => sharedMessages.push(m) };
+  await (mozjpegFactory as unknown as Factory)(options);
+  return typeof options.decode === 'function' ? (options as unknown as MozJpegModule) : undefined;
 }
 
 /** Compiles the JPEG decoder once; resolves to false where none is available (a browser that cannot locate it without setJpegWasm). */
@@ -107,11 +109,18 @@ function instantiate(module: WebAssembly.Module): { decoder: MozJpegModule; mess
 export function decodeJpeg(bytes: Uint8Array, maxPixels: number): Image8 {
   const layout = jpegLayout(bytes);
   if (!ready || layout.components === 4) return decodeJpegJs(bytes, maxPixels);
-  const { decoder, messages } = instantiate(ready);
+  const shared = !(ready instanceof WebAssembly.Module);
+  if (shared) sharedMessages.length = 0;
+  const { decoder, messages } = ready instanceof WebAssembly.Module ? instantiate(ready) : { decoder: ready, messages: sharedMessages };
   let out;
   try {
     out = decoder.decode(bytes, false);
   } catch (e) {
+    if (shared) {
+      // A libjpeg error ends the program: the next decode gets a new instance (jpeg-js until then).
+      ready = undefined;
+      compiled = undefined;
+    }
     const why = messages.join('; ') || (e instanceof Error ? e.message : String(e));
     if (/unsupported|not supported|bogus.*(colorspace|color space)/i.test(why)) throw new UnsupportedImageError(`JPEG variant is not supported: ${why}`);
     throw new CorruptImageError(`JPEG could not be decoded: ${why}`, undefined, { cause: e });
