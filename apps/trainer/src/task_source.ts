@@ -8,6 +8,17 @@ import { loadTaskModel, ModelSourceError, type TaskModel, type TaskOptions } fro
 import { writeFileAtomic } from '@vitkit/weights';
 import { UsageError } from './errors.js';
 
+/** The flags that name a model source, as `vit predict` and `vit embed` take them. */
+export const MODEL_SOURCE_OPTIONS = {
+  weights: { type: 'string' },
+  config: { type: 'string' },
+  preprocess: { type: 'string' },
+  backend: { type: 'string' },
+} as const;
+
+/** `--backend` choices. */
+export const BACKENDS = ['auto', 'cpu', 'wasm', 'tensorflow'] as const;
+
 /**
  * The model, its labels and its preprocessing from `--weights` (a directory holding config.json and
  * preprocessor_config.json, a file with them beside it, a URL, hf://), with `--config` / `--preprocess`

@@ -6,9 +6,7 @@ import { EMBED_POOLINGS, ImageEmbedder } from '@vitkit/tasks';
 import type { Command, Flags } from '../command.js';
 import { UsageError } from '../errors.js';
 import { booleanFlag, choiceFlag, printable, requiredString, stringFlag } from '../flags.js';
-import { loadTask, writeNpyAtomic } from '../task_source.js';
-
-const BACKENDS = ['auto', 'cpu', 'wasm', 'tensorflow'] as const;
+import { BACKENDS, loadTask, MODEL_SOURCE_OPTIONS, writeNpyAtomic } from '../task_source.js';
 
 const USAGE = `usage: vit embed <image...> --weights <source> [--out embeddings.npy] [--normalize] [--pooling P] [--json]
 
@@ -32,14 +30,11 @@ export const embedCommand: Command = {
   usage: USAGE,
   allowPositionals: true,
   options: {
-    weights: { type: 'string' },
-    config: { type: 'string' },
-    preprocess: { type: 'string' },
+    ...MODEL_SOURCE_OPTIONS,
     pooling: { type: 'string' },
     normalize: { type: 'boolean' },
     out: { type: 'string' },
     json: { type: 'boolean' },
-    backend: { type: 'string' },
   },
   async run(flags: Flags, positionals: string[]): Promise<number> {
     if (positionals.length === 0) throw new UsageError('missing the image files', 'run `vit embed --help` for usage');

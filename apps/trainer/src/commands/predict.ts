@@ -8,10 +8,8 @@ import { TaskModel, topPredictions, type Prediction } from '@vitkit/tasks';
 import { disposeViTOutput } from '@vitkit/vit';
 import type { Command, Flags } from '../command.js';
 import { UsageError } from '../errors.js';
-import { loadTask, readInput, writeNpyAtomic } from '../task_source.js';
+import { BACKENDS, loadTask, MODEL_SOURCE_OPTIONS, readInput, writeNpyAtomic } from '../task_source.js';
 import { booleanFlag, choiceFlag, numberFlag, printable, requiredString, stringFlag } from '../flags.js';
-
-const BACKENDS = ['auto', 'cpu', 'wasm', 'tensorflow'] as const;
 
 const USAGE = `usage: vit predict <input.npy | image...> --weights <checkpoint> [--config <config.json|preset>] [options]
 
@@ -19,8 +17,9 @@ Classifies images with a Vision Transformer and prints the top-K classes.
 
 <input.npy>               NHWC float32 images, already preprocessed: [B, H, W, C] or one image [H, W, C]
 <image...>                PNG/JPEG/WebP files, preprocessed with --preprocess
-  --weights SOURCE        checkpoint: .safetensors/.npz file, directory, URL or hf://org/repo
-                          (timm, Hugging Face, torchvision or JAX names)
+  --weights SOURCE        checkpoint: .safetensors/.npz file, directory, URL or hf://org/repo[@rev]
+                          (timm, Hugging Face, torchvision or JAX names); its config.json (labels)
+                          and preprocessor_config.json are used when present
   --config FILE|PRESET    Hugging Face (or timm) config.json, or a preset name (${presetNames()[0]}, ...);
                           may be left out when the checkpoint comes with a config.json
   --preprocess NAME       ${PREPROCESS_PRESET_NAMES.join(' | ')}: how image files become model inputs
@@ -54,10 +53,7 @@ export const predictCommand: Command = {
   usage: USAGE,
   allowPositionals: true,
   options: {
-    weights: { type: 'string' },
-    config: { type: 'string' },
-    preprocess: { type: 'string' },
-    backend: { type: 'string' },
+    ...MODEL_SOURCE_OPTIONS,
     top: { type: 'string' },
     json: { type: 'boolean' },
     'save-logits': { type: 'string' },
