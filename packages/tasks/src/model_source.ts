@@ -221,7 +221,7 @@ export async function loadTaskModel<T extends TaskModel = TaskModel>(
   const configLoad = await resolveConfigOption(configSource as TaskOptions['config']);
   let checkpoint;
   try {
-    checkpoint = await loadCheckpoint(weights, { ...load, ...configLoad, sidecars: [PREPROCESSOR_CONFIG] });
+    checkpoint = await loadCheckpoint(weights, { ...load, ...configLoad, sidecars: ['config.json', PREPROCESSOR_CONFIG] });
   } catch (e) {
     if (e instanceof VitkitError && /text_model\.|text_projection/.test(e.message) && !/vision_model|visual/.test(e.message)) {
       throw new ModelSourceError('E_NO_VISION_TOWER', `${sourceName(source)} holds no vision tower (only a text model)`, 'use a CLIP/SigLIP checkpoint with vision_model.* tensors');
