@@ -3,25 +3,17 @@
 // checkpoint (vision + text tower) that loads its vision tower and says so once.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseNpy, setupBackend } from '@vitkit/core';
 import { configToHF, convertFromTimm, prepareCheckpoint, readCheckpoint, serializeSafetensors } from '@vitkit/weights';
 import { loadImageEmbedder } from '../src/index.js';
+import { maxDiff, ROOT } from './helpers.js';
 
-const ROOT = resolve(fileURLToPath(new URL('../../../', import.meta.url)));
 const FAMILY = join(ROOT, 'fixtures/reference/vit-family');
 const PNG = join(ROOT, 'fixtures/reference/preprocess-chelsea/chelsea.png');
 const npy = (path: string) => parseNpy(new Uint8Array(readFileSync(path)));
-
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
 
 describe('embeddings from the ViT family', () => {
   beforeAll(async () => {

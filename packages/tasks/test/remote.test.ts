@@ -1,13 +1,12 @@
 // The same model from a URL and from hf://org/repo[@rev] (a local server stands in for the Hub).
 import { createServer, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupBackend } from '@vitkit/core';
 import { loadImageClassifier } from '../src/index.js';
+import { ROOT } from './helpers.js';
 
-const ROOT = resolve(fileURLToPath(new URL('../../../', import.meta.url)));
 const REF = join(ROOT, 'fixtures/reference/task-layer');
 const PNG = join(ROOT, 'fixtures/reference/preprocess-chelsea/chelsea.png');
 const expected = JSON.parse(readFileSync(join(REF, 'expected.json'), 'utf8')) as { images: { probabilities: number[] }[] };

@@ -1,15 +1,14 @@
 // The task layer against Pillow + torch references (fixtures/reference/task-layer, made by make.py there).
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupBackend } from '@vitkit/core';
 import { decodeImage } from '@vitkit/preprocessing';
 import { cosineSimilarity, loadImageClassifier, loadImageEmbedder, type ImageClassifier, type ImageEmbedder } from '../src/index.js';
+import { maxDiff, ROOT } from './helpers.js';
 
-const ROOT = resolve(fileURLToPath(new URL('../../../', import.meta.url)));
 const REF = join(ROOT, 'fixtures/reference/task-layer');
 const MODEL = join(REF, 'model');
 const PNG = join(ROOT, 'fixtures/reference/preprocess-chelsea/chelsea.png');
@@ -19,13 +18,6 @@ interface Expected {
   images: { file: string; logits: number[]; probabilities: number[]; features: number[] }[];
 }
 const expected = JSON.parse(readFileSync(join(REF, 'expected.json'), 'utf8')) as Expected;
-
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
 
 function modelDir(files: Record<string, string | null>): string {
   const dir = mkdtempSync(join(tmpdir(), 'vitkit-tasks-'));
