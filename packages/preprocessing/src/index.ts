@@ -17,6 +17,7 @@ export { sniffFormat, type ImageFormat } from './decode/sniff.js';
 export { readOrientation, type Orientation } from './decode/exif.js';
 export { applyOrientation } from './decode/orientation.js';
 export { initWebp, setWebpWasm } from './decode/webp.js';
+export { initJpeg, setJpegWasm, jpegReady } from './decode/jpeg.js';
 
 export { INTERPOLATIONS, PIL_RESAMPLE, type Interpolation } from './resize/filters.js';
 export { axisCoefficients, PRECISION_BITS, type AxisCoefficients } from './resize/coefficients.js';

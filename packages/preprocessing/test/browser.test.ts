@@ -8,7 +8,7 @@ import { build } from 'esbuild';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeImage, preprocess, presetSpec, toRgb } from '../src/index.js';
-import { diffStats, fixtureBytes, LOCAL_FIXTURES, REFERENCE_DIR } from './helpers.js';
+import { diffStats, fixtureBytes, fixtureNpy, LOCAL_FIXTURES, REFERENCE_DIR } from './helpers.js';
 
 // The same numbers in Node and in a real browser: headless Chromium (Debian's
 // /usr/bin/chromium, driven by playwright-core; nothing is downloaded) loads
@@ -46,6 +46,8 @@ describe('browser path (headless Chromium)', () => {
       '/chelsea.png': ['image/png', fixtureBytes(join(REFERENCE_DIR, 'chelsea.png'))],
       '/lossless.webp': ['image/webp', fixtureBytes(join(LOCAL_FIXTURES, 'decode/lossless.webp'))],
       '/webp.wasm': ['application/wasm', fixtureBytes(createRequire(import.meta.url).resolve('@cwasm/webp/webp.wasm'))],
+      '/mozjpeg_dec.wasm': ['application/wasm', fixtureBytes(createRequire(import.meta.url).resolve('@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm'))],
+      '/photo_420.jpg': ['image/jpeg', fixtureBytes(join(LOCAL_FIXTURES, 'jpeg/photo_420.jpg'))],
     };
     server = createServer((req, res) => {
       const file = files[req.url ?? ''];
@@ -101,6 +103,14 @@ describe('browser path (headless Chromium)', () => {
       }
     });
   }
+
+  it('JPEG decodes to Pillow\'s pixels in the browser too, with the default loader and with setJpegWasm', () => {
+    const ref = fixtureNpy(join(LOCAL_FIXTURES, 'jpeg/photo_420.jpg.npy'));
+    expect(results.jpegDefaultReady).toBe(1);
+    expect(results.jpegFreshReady).toBe(1);
+    expect(diffStats(fromBase64U8(results.jpegDefault as string), ref.data).max).toBe(0);
+    expect(diffStats(fromBase64U8(results.jpegFresh as string), ref.data).max).toBe(0);
+  });
 
   it('WebP decodes identically with the wasm decoder and the browser, and no tensors leak', async () => {
     const node = toRgb(await decodeImage(fixtureBytes(join(LOCAL_FIXTURES, 'decode/lossless.webp'))));

@@ -45,4 +45,4 @@ export {
 } from '@vitkit/core';
 
 // Pretrained weights (any format and convention @vitkit/weights reads).
-export { loadViT, viTFromCheckpoint, type LoadViTOptions } from './load_vit.js';
+export { loadViT, viTFromCheckpoint, resolveConfigOption, type LoadViTOptions } from './load_vit.js';

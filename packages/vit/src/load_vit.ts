@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, FormatError, isPresetName, type ViTConfigInput } from '@vitkit/core';
-import { configInputFromJson, loadCheckpoint, type CheckpointSource, type LoadedCheckpoint, type LoadOptions } from '@vitkit/weights';
+import { configInputFromJson, fetchBytes, loadCheckpoint, type CheckpointSource, type LoadedCheckpoint, type LoadOptions } from '@vitkit/weights';
 import { VisionTransformer, type VisionTransformerOptions } from './vision_transformer.js';
 
 export interface LoadViTOptions extends Omit<LoadOptions, 'config'>, VisionTransformerOptions {
   /**
    * The architecture, when the checkpoint does not say it all: a preset name
-   * (`vit_base_patch16_224`), a path to an HF / timm `config.json` (Node), a
+   * (`vit_base_patch16_224`), a path (Node) or http(s) URL of an HF / timm `config.json`, a
    * parsed config.json object, or ViTConfig fields. A config.json beside the
    * weights (or in an `hf://` repo) is read automatically.
    */
@@ -15,14 +15,25 @@ export interface LoadViTOptions extends Omit<LoadOptions, 'config'>, VisionTrans
 
 const dynamicImport = (specifier: string): Promise<unknown> => import(/* @vite-ignore */ specifier);
 
-async function readConfigFile(path: string): Promise<ViTConfigInput> {
+const isUrl = (spec: string): boolean => /^https?:\/\//i.test(spec);
+
+/** A config.json's text from a path (Node) or an http(s) URL (bounded like every download). */
+async function readConfigText(path: string): Promise<string> {
+  if (isUrl(path)) {
+    const res = await fetchBytes(path);
+    if (res.status !== 'ok') throw new ConfigError(`no config at ${path}`, 'check the config URL');
+    return new TextDecoder().decode(res.bytes);
+  }
   const { readFile } = (await dynamicImport('node:fs/promises')) as typeof import('node:fs/promises');
-  let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    return await readFile(path, 'utf8');
   } catch (e) {
     throw new ConfigError(`cannot read config ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, 'pass a preset name or the path of a config.json');
   }
+}
+
+async function readConfigFile(path: string): Promise<ViTConfigInput> {
+  const text = await readConfigText(path);
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -34,8 +45,11 @@ async function readConfigFile(path: string): Promise<ViTConfigInput> {
   return input;
 }
 
-/** Turns the `config` option into what loadCheckpoint takes (a preset, or config fields). */
-async function resolveConfigOption(config: LoadViTOptions['config']): Promise<Pick<LoadOptions, 'config' | 'preset'>> {
+/**
+ * Turns a `config` option (a preset name, a config.json path in Node, a parsed
+ * config.json, or ViTConfig fields) into what loadCheckpoint takes.
+ */
+export async function resolveConfigOption(config: LoadViTOptions['config']): Promise<Pick<LoadOptions, 'config' | 'preset'>> {
   if (config === undefined) return {};
   if (typeof config === 'string') return isPresetName(config) ? { preset: config } : { config: await readConfigFile(config) };
   const fromJson = configInputFromJson(config);

@@ -68,6 +68,8 @@ export interface LoadedCheckpoint extends Omit<PreparedCheckpoint, 'tensors'> {
   state: StateDict;
   format: RawCheckpoint['format'];
   files: string[];
+  /** Parsed JSON files found with the weights (`config.json`, and those named in `options.sidecars`). */
+  sidecars: Record<string, unknown>;
   metadata: Record<string, string>;
   /** Set when pos_embed was resampled to the requested image size. */
   resampled: { from: [number, number]; to: [number, number] } | undefined;
@@ -190,5 +192,5 @@ export async function loadCheckpoint(source: CheckpointSource, options: LoadOpti
     resampled = { from, to };
   }
   const { tensors: _tensors, ...rest } = prepared;
-  return { ...rest, state, format: raw.format, files: raw.files, metadata: raw.metadata, resampled };
+  return { ...rest, state, format: raw.format, files: raw.files, metadata: raw.metadata, sidecars: raw.sidecars ?? {}, resampled };
 }

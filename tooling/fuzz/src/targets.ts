@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { crc32, deflateRawSync, gzipSync } from 'node:zlib';
 import { FormatError, parseNpy, serializeNpy } from '@vitkit/core';
-import { decodeImageSync, initWebp, specFromConfig } from '@vitkit/preprocessing';
+import { decodeImageSync, initJpeg, initWebp, specFromConfig } from '@vitkit/preprocessing';
 import { parseCifar10, parseIdx, serializeIdx } from '@vitkit/training';
 import { configFromHF, configInputFromJson, parseNpz, parseSafetensors, serializeNpz } from '@vitkit/weights';
 import { mutateBytes, mutateJson, type Random } from './mutate.js';
@@ -125,7 +125,14 @@ export const TARGETS: Target[] = [
               await initWebp();
             },
           }
-        : {}),
+        : format === 'jpeg'
+          ? {
+              // The wasm libjpeg-turbo decoder, as decodeImage uses it (jpeg-js only for CMYK).
+              init: async () => {
+                await initJpeg();
+              },
+            }
+          : {}),
       seeds: () => images({ png: /\.png$/, jpeg: /\.jpg$/, gif: /\.gif$/, webp: /\.webp$/ }[format]),
       mutate: (seed, r) => {
         const m = mutateBytes(seed, r, 512);

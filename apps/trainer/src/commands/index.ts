@@ -1,5 +1,6 @@
 import type { Command } from '../command.js';
 import { predictCommand } from './predict.js';
+import { embedCommand } from './embed.js';
 import { convertCommand } from './convert.js';
 import { evalCommand } from './eval.js';
 import { preprocessCommand } from './preprocess.js';
@@ -9,6 +10,7 @@ import { benchCommand } from './bench.js';
 /** Every subcommand, in the order `vit --help` lists them. */
 export const COMMANDS: Command[] = [
   predictCommand,
+  embedCommand,
   convertCommand,
   preprocessCommand,
   trainCommand,

@@ -1,29 +1,15 @@
 // `vit predict`: classify images with a ViT checkpoint and print the top-K
 // classes, optionally saving logits and attention maps.
-import { existsSync, statSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
-import { basename, dirname, extname, join } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  FormatError,
-  ShapeError,
-  isPresetName,
-  parseNpy,
-  presetNames,
-  serializeNpy,
-  setupBackend,
-  type BackendChoice,
-  type ViTConfig,
-  type ViTConfigInput,
-} from '@vitkit/core';
-import { PREPROCESS_PRESET_NAMES, loadImageForModel, presetSpec, resolveSpec, type PreprocessSpec } from '@vitkit/preprocessing';
-import { disposeViTOutput, viTFromCheckpoint, type VisionTransformer } from '@vitkit/vit';
-import { configInputFromJson, fetchBytes, loadCheckpoint, writeFileAtomic, type LoadOptions } from '@vitkit/weights';
+import { FormatError, ShapeError, parseNpy, presetNames, setupBackend, type BackendChoice, type ViTConfig } from '@vitkit/core';
+import { PREPROCESS_PRESET_NAMES } from '@vitkit/preprocessing';
+import { TaskModel, topPredictions, type Prediction } from '@vitkit/tasks';
+import { disposeViTOutput } from '@vitkit/vit';
 import type { Command, Flags } from '../command.js';
 import { UsageError } from '../errors.js';
+import { BACKENDS, loadTask, MODEL_SOURCE_OPTIONS, readInput, writeNpyAtomic } from '../task_source.js';
 import { booleanFlag, choiceFlag, numberFlag, printable, requiredString, stringFlag } from '../flags.js';
-
-const BACKENDS = ['auto', 'cpu', 'wasm', 'tensorflow'] as const;
 
 const USAGE = `usage: vit predict <input.npy | image...> --weights <checkpoint> [--config <config.json|preset>] [options]
 
@@ -31,8 +17,9 @@ Classifies images with a Vision Transformer and prints the top-K classes.
 
 <input.npy>               NHWC float32 images, already preprocessed: [B, H, W, C] or one image [H, W, C]
 <image...>                PNG/JPEG/WebP files, preprocessed with --preprocess
-  --weights SOURCE        checkpoint: .safetensors/.npz file, directory, URL or hf://org/repo
-                          (timm, Hugging Face, torchvision or JAX names)
+  --weights SOURCE        checkpoint: .safetensors/.npz file, directory, URL or hf://org/repo[@rev]
+                          (timm, Hugging Face, torchvision or JAX names); its config.json (labels)
+                          and preprocessor_config.json are used when present
   --config FILE|PRESET    Hugging Face (or timm) config.json (path or http(s) URL), or a preset name (${presetNames()[0]}, ...);
                           may be left out when the checkpoint comes with a config.json
   --preprocess NAME       ${PREPROCESS_PRESET_NAMES.join(' | ')}: how image files become model inputs
@@ -48,10 +35,7 @@ Labels come from the config's id2label; without one, the class index is shown. A
 without classifier (DINOv2, SigLIP image towers) has no classes: it prints its pooled features.
 Models with dynamic_img_size take any input size that is a multiple of the patch size.`;
 
-export interface Prediction {
-  top: { index: number; label: string; probability: number }[];
-  logits: number[];
-}
+export type { Prediction };
 
 /** What a model without classifier gives per image: its pooled features. */
 export interface FeatureResult {
@@ -69,10 +53,7 @@ export const predictCommand: Command = {
   usage: USAGE,
   allowPositionals: true,
   options: {
-    weights: { type: 'string' },
-    config: { type: 'string' },
-    preprocess: { type: 'string' },
-    backend: { type: 'string' },
+    ...MODEL_SOURCE_OPTIONS,
     top: { type: 'string' },
     json: { type: 'boolean' },
     'save-logits': { type: 'string' },
@@ -91,19 +72,16 @@ export const predictCommand: Command = {
     const npyInput = positionals.some((p) => extname(p).toLowerCase() === '.npy');
     if (npyInput && positionals.length > 1) throw new UsageError('give one .npy file (it may hold a batch) or image files, not both');
 
-    const loadOptions = await checkpointOptions(configSpec);
     const backend = await setupBackend(backendChoice);
-    const checkpoint = await loadCheckpoint(weights, loadOptions);
-    const config = checkpoint.config;
-    let model: VisionTransformer | undefined;
+    const task = await loadTask(weights, { config: configSpec, preprocess: npyInput ? false : preprocess }, TaskModel);
+    const config = task.config;
     let input: tf.Tensor | undefined;
     try {
-      const images = npyInput
-        ? await readNpyImages(positionals[0]!, config)
-        : await readImageFiles(positionals, config, await imageSpec(preprocess, config, [weights, configSpec]));
-      model = viTFromCheckpoint(checkpoint, { seed: 0 }); // frees the checkpoint's tensors
-      input = tf.tensor(images.data, images.shape, 'float32');
-      const out = model.forward(input, { returnAttention: saveAttention !== undefined });
+      if (npyInput) {
+        const images = await readNpyImages(positionals[0]!, config);
+        input = tf.tensor(images.data, images.shape, 'float32');
+      } else input = await task.preprocess(positionals);
+      const out = task.model.forward(input, { returnAttention: saveAttention !== undefined });
       try {
         if (saveLogits) await writeNpyAtomic(saveLogits, out.logits);
         if (saveAttention) {
@@ -114,55 +92,22 @@ export const predictCommand: Command = {
           const results: FeatureResult[] = (out.features.arraySync() as number[][]).map((features) => ({ features }));
           console.log(json ? JSON.stringify({ backend: backend.name, results }) : formatFeatures(backend.name, results, names));
         } else {
-          const results = topPredictions(out.logits, topK, config.labels);
+          const results = topPredictions(out.logits, topK, config.labels).map(({ top, logits }) => ({
+            top: top.map(({ index, label, probability }) => ({ index, label, probability })),
+            logits,
+          }));
           console.log(json ? JSON.stringify({ backend: backend.name, results }) : formatTable(backend.name, results, names));
         }
       } finally {
         disposeViTOutput(out);
       }
     } finally {
-      tf.dispose([...(input ? [input] : []), ...checkpoint.state.values()]);
-      model?.dispose();
+      input?.dispose();
+      task.dispose();
     }
     return 0;
   },
 };
-
-/** `--config`: a preset name, or a config.json file or http(s) URL (transformers, timm hub, or vitkit's camelCase fields). */
-async function checkpointOptions(spec: string | undefined): Promise<LoadOptions> {
-  if (spec === undefined) return {};
-  if (isPresetName(spec)) return { preset: spec };
-  const url = /^https?:\/\//i.test(spec);
-  if (!(url ? new URL(spec).pathname : spec).toLowerCase().endsWith('.json')) {
-    throw new UsageError(`--config "${spec}" is neither a preset nor a .json file`, `use a config.json or one of: ${presetNames().join(', ')}`);
-  }
-  const bytes = url ? await fetchConfig(spec) : await readInput(spec, 'config');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(new TextDecoder().decode(bytes));
-  } catch (e) {
-    throw new FormatError(`${spec} is not valid JSON: ${e instanceof Error ? e.message : String(e)}`, 'give a Hugging Face config.json');
-  }
-  const config: ViTConfigInput | undefined = configInputFromJson(parsed);
-  if (!config) throw new FormatError(`${spec} is not a ViT config vitkit understands`, 'give a Hugging Face or timm config.json, or a preset name');
-  return { config };
-}
-
-async function fetchConfig(url: string): Promise<Uint8Array> {
-  const res = await fetchBytes(url);
-  if (res.status !== 'ok') throw new UsageError(`no config at ${url}`, 'check the --config URL');
-  return res.bytes;
-}
-
-async function readInput(path: string, what: string): Promise<Uint8Array> {
-  try {
-    return new Uint8Array(await readFile(path));
-  } catch (e) {
-    const code = (e as { code?: string }).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : e instanceof Error ? e.message : String(e);
-    throw new UsageError(`cannot read ${what} file ${path}: ${why}`, `check the ${what} path`);
-  }
-}
 
 /**
  * A preprocessed NHWC float32 .npy, checked against the model's input size (with
@@ -189,69 +134,6 @@ async function readNpyImages(path: string, config: ViTConfig): Promise<ImageBatc
   return { data, shape };
 }
 
-function isDirectory(path: string): boolean {
-  return statSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
-}
-
-/**
- * How image files become model inputs: the named pipeline when given, else
- * the `preprocessor_config.json` that Hugging Face exports (and `vit train`
- * writes) beside the weights or the config.
- */
-async function imageSpec(preprocess: string | undefined, config: ViTConfig, nearFiles: (string | undefined)[]): Promise<PreprocessSpec> {
-  const [h, w] = config.imageSize;
-  if (preprocess !== undefined) {
-    if (h !== w) throw new UsageError(`--preprocess pipelines make square inputs, but the model takes ${h}x${w}`, 'preprocess to a .npy yourself');
-    return presetSpec(preprocess, { size: h });
-  }
-  for (const file of nearFiles) {
-    if (file === undefined || file.includes('://') || isPresetName(file)) continue;
-    // A run directory holds its own preprocessor_config.json; a file has it beside it.
-    const candidate = join(isDirectory(file) ? file : dirname(file), 'preprocessor_config.json');
-    if (existsSync(candidate)) return resolveSpec({ config: candidate });
-  }
-  throw new UsageError(
-    `image inputs need --preprocess ${PREPROCESS_PRESET_NAMES.join('|')} (no preprocessor_config.json beside the weights)`,
-    'or give an already preprocessed NHWC float32 .npy',
-  );
-}
-
-/**
- * Image files decoded and preprocessed with `spec`. Pipelines give RGB; a
- * one-channel model gets the luma of the normalized channels (exact for gray
- * images, whose three channels are equal).
- */
-async function readImageFiles(paths: string[], config: ViTConfig, spec: PreprocessSpec): Promise<ImageBatch> {
-  const [h, w] = config.imageSize;
-  const c = config.inChannels;
-  const data = new Float32Array(paths.length * h * w * c);
-  for (const [i, path] of paths.entries()) {
-    const image = await loadImageForModel(path, { spec });
-    const [ih, iw, ic] = image.shape;
-    if (ih !== h || iw !== w || (ic !== c && !(c === 1 && ic === 3))) {
-      throw new ShapeError(`${path} preprocessed to [${image.shape.join(', ')}], but the model takes [${h}, ${w}, ${c}]`);
-    }
-    const out = data.subarray(i * h * w * c, (i + 1) * h * w * c);
-    if (c === ic) out.set(image.data);
-    else for (let p = 0; p < h * w; p++) out[p] = 0.299 * image.data[3 * p]! + 0.587 * image.data[3 * p + 1]! + 0.114 * image.data[3 * p + 2]!;
-  }
-  return { data, shape: [paths.length, h, w, c] };
-}
-
-/** Softmax probabilities and the K best classes of each row of `logits`. */
-export function topPredictions(logits: tf.Tensor2D, k: number, labels: string[] | undefined): Prediction[] {
-  const rows = logits.arraySync();
-  const probs = tf.tidy(() => tf.softmax(logits).arraySync());
-  return rows.map((row, i) => {
-    const p = probs[i]!;
-    const order = p.map((_, j) => j).sort((a, b) => p[b]! - p[a]! || a - b);
-    return {
-      top: order.slice(0, Math.min(k, row.length)).map((index) => ({ index, label: labels?.[index] ?? String(index), probability: p[index]! })),
-      logits: row,
-    };
-  });
-}
-
 /** One block per image: rank, label, class index, probability. */
 function formatTable(backend: string, results: Prediction[], inputNames: string[]): string {
   const lines = [`backend: ${backend}`];
@@ -275,15 +157,4 @@ function formatFeatures(backend: string, results: FeatureResult[], inputNames: s
     lines.push(`  ${name}: ${r.features.length} features [${head}${r.features.length > 4 ? ', ...' : ''}]`);
   }
   return lines.join('\n');
-}
-
-/** Writes a tensor as float32 .npy atomically (temp file + rename), so readers never see half a file. */
-async function writeNpyAtomic(path: string, t: tf.Tensor): Promise<void> {
-  const bytes = serializeNpy({ shape: [...t.shape], dtype: 'float32', data: t.dataSync() as Float32Array });
-  try {
-    await mkdir(dirname(path), { recursive: true });
-    await writeFileAtomic(path, bytes);
-  } catch (e) {
-    throw new UsageError(`cannot write ${path}: ${e instanceof Error ? e.message : String(e)}`, 'check that the directory is writable');
-  }
 }

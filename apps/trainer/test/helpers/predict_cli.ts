@@ -8,17 +8,26 @@ import { parseNpy } from '@vitkit/core';
 
 export const ROOT = resolve(fileURLToPath(new URL('../../../../', import.meta.url)));
 
-const PREDICT = ['--conditions=@vitkit/source', '--import', 'tsx', 'apps/trainer/src/cli.ts', 'predict'];
+const CLI = ['--conditions=@vitkit/source', '--import', 'tsx', 'apps/trainer/src/cli.ts'];
 
 export function vitPredict(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [...PREDICT, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 300_000 });
+  return vitCommand('predict', ...args);
+}
+
+/** Runs any `vit` subcommand the same way. */
+export function vitCommand(command: string, ...args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [...CLI, command, ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** `vit predict` without blocking this process (a server in it can answer), with extra environment variables. */
 export function vitPredictAsync(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...PREDICT, ...args], { cwd: ROOT, env: { ...process.env, ...env }, timeout: 300_000 });
+    const child = spawn(process.execPath, [...CLI, 'predict', ...args], { cwd: ROOT, env: { ...process.env, ...env }, timeout: 300_000 });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

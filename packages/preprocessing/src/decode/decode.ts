@@ -4,7 +4,7 @@ import { canDecodeWithBrowser, decodeWithBrowser } from './browser_decode.js';
 import { readOrientation, type Orientation } from './exif.js';
 import { decodeGif } from './gif.js';
 import { readHeaderSize } from './header.js';
-import { decodeJpeg } from './jpeg.js';
+import { decodeJpeg, initJpeg } from './jpeg.js';
 import { applyOrientation } from './orientation.js';
 import { decodePng } from './png.js';
 import { isDecodableFormat, sniffFormat, type ImageFormat } from './sniff.js';
@@ -100,6 +100,7 @@ export function decodeImageSync(input: ImageBytes, options: DecodeOptions = {}):
 export async function decodeImage(input: ImageBytes, options: DecodeOptions = {}): Promise<DecodedImage> {
   const bytes = asBytes(input);
   const header = inspectImage(bytes, options);
+  if (header.format === 'jpeg') await initJpeg();
   if (header.format === 'webp' && !(await initWebp())) {
     if (!canDecodeWithBrowser()) throw new UnsupportedImageError('no WebP decoder is available here', 'call setWebpWasm() with the webp.wasm of @cwasm/webp');
     const image = await decodeWithBrowser(bytes, 'webp', options.applyExifOrientation === false ? 'none' : 'from-image');

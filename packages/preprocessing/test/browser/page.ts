@@ -4,7 +4,7 @@
 // back to Node as base64 float32.
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
-import { decodeImage, decodeImageNative, preprocess, preprocessTensor, presetSpec, setWebpWasm, toRgb } from '../../src/browser.js';
+import { decodeImage, decodeImageNative, jpegReady, preprocess, preprocessTensor, presetSpec, setJpegWasm, setWebpWasm, toRgb } from '../../src/browser.js';
 
 function toBase64(data: Float32Array | Uint8Array): string {
   const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
@@ -38,6 +38,13 @@ async function run(): Promise<Record<string, string | number>> {
   const webp = await fetchBytes('/lossless.webp');
   out.webpWasm = toBase64(toRgb(await decodeImage(webp)).data);
   out.webpNative = toBase64(toRgb(await decodeImageNative(webp)).data);
+  // JPEG: libjpeg-turbo in wasm, located by its own loader (beside the bundle), then given with setJpegWasm.
+  const jpg = await fetchBytes('/photo_420.jpg');
+  out.jpegDefault = toBase64(toRgb(await decodeImage(jpg)).data);
+  out.jpegDefaultReady = jpegReady() ? 1 : 0;
+  setJpegWasm('/mozjpeg_dec.wasm');
+  out.jpegFresh = toBase64(toRgb(await decodeImage(jpg)).data);
+  out.jpegFreshReady = jpegReady() ? 1 : 0;
   out.tensors = tf.memory().numTensors;
   return out;
 }

@@ -37,6 +37,12 @@ export interface ReadOptions {
   idleTimeoutMs?: number;
   /** Told about things worth knowing that are not errors (a cached copy served because the Hub could not be asked). */
   onNote?: (message: string) => void;
+  /**
+   * JSON files to read, when present, from where the weights are (a directory, the directory of a
+   * file or URL, an hub repo), e.g. `preprocessor_config.json`; returned parsed in `sidecars`.
+   * `config.json` is always returned there when it was found.
+   */
+  sidecars?: readonly string[];
 }
 
 export type CheckpointFormat = 'safetensors' | 'npz';
@@ -51,6 +57,8 @@ export interface RawCheckpoint {
   fileConfig: ViTConfigInput | undefined;
   /** Every file read (paths or URLs). */
   files: string[];
+  /** Parsed JSON files found with the weights, by name: `config.json`, and those asked for in `options.sidecars`. */
+  sidecars?: Record<string, unknown>;
 }
 
 /**
@@ -284,7 +292,7 @@ async function parseSafetensorsRef(ref: FileRef, where: string): Promise<{ tenso
 }
 
 /** Reads one named file of a location: a shard index, an npz, or a safetensors file. */
-async function readWeightsFile(loc: Location, ref: FileRef): Promise<Omit<RawCheckpoint, 'fileConfig'>> {
+async function readWeightsFile(loc: Location, ref: FileRef): Promise<Omit<RawCheckpoint, 'fileConfig' | 'sidecars'>> {
   const where = loc.describe(ref.name);
   if (ref.name.endsWith('.json')) {
     const index = await parseRef(ref, async (r) => parseShardIndex(await fileBytes(r), r.name));
@@ -322,9 +330,13 @@ async function readWeightsFile(loc: Location, ref: FileRef): Promise<Omit<RawChe
  * model.safetensors, else the shard index, else (local directories) the
  * one weights file it holds.
  */
-async function readLocation(loc: Location, file: string | undefined, label: string): Promise<RawCheckpoint> {
-  const configRef = await loc.open(file && file.includes('/') ? `${file.slice(0, file.lastIndexOf('/'))}/config.json` : 'config.json', true);
-  const fileConfig = configRef ? configInputFromJson(await readJson(configRef, loc.describe(configRef.name))) : undefined;
+async function readLocation(loc: Location, file: string | undefined, label: string, wanted: readonly string[] = []): Promise<RawCheckpoint> {
+  const dir = file && file.includes('/') ? file.slice(0, file.lastIndexOf('/') + 1) : '';
+  const configRef = await loc.open(`${dir}config.json`, true);
+  const configJson = configRef ? await readJson(configRef, loc.describe(configRef.name)) : undefined;
+  const fileConfig = configRef ? configInputFromJson(configJson) : undefined;
+  const sidecars = await readSidecars(loc, dir, wanted);
+  if (configRef) sidecars['config.json'] = configJson;
   let ref: FileRef | undefined;
   if (file) ref = (await loc.open(file, false))!;
   else {
@@ -339,7 +351,18 @@ async function readLocation(loc: Location, file: string | undefined, label: stri
     if (!ref) throw new CheckpointNotFoundError(`model.safetensors or ${SHARD_INDEX_FILE} in ${label}`);
   }
   const read = await readWeightsFile(loc, ref);
-  return { ...read, fileConfig, files: configRef ? [loc.describe(configRef.name), ...read.files] : read.files };
+  return { ...read, fileConfig, sidecars, files: configRef ? [loc.describe(configRef.name), ...read.files] : read.files };
+}
+
+/** The optional JSON files `names` of a location (under `dir`), parsed. */
+async function readSidecars(loc: Location, dir: string, names: readonly string[]): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  for (const name of names) {
+    if (name === 'config.json' || !isSafeRelativePath(name)) continue;
+    const ref = await loc.open(dir + name, true);
+    if (ref) out[name] = await readJson(ref, loc.describe(ref.name));
+  }
+  return out;
 }
 
 async function sha256Hex(text: string): Promise<string> {
@@ -354,7 +377,7 @@ function offlineFrom(options: ReadOptions): boolean {
 async function readBytesSource(bytes: Uint8Array, name: string): Promise<RawCheckpoint> {
   const loc: Location = { open: async () => undefined, describe: (n) => n };
   const read = await readWeightsFile(loc, { kind: 'bytes', bytes, name });
-  return { ...read, fileConfig: undefined };
+  return { ...read, fileConfig: undefined, sidecars: {} };
 }
 
 /** Reads a checkpoint's tensors, as stored, from any source (see CheckpointSource). */
@@ -377,7 +400,7 @@ export async function readCheckpoint(source: CheckpointSource, options: ReadOpti
     // A branch or tag can move: ask the Hub whether cached files are still current, as huggingface_hub does. A commit cannot.
     const revalidate = !COMMIT_HASH.test(ref.revision);
     const loc = remote(hubBaseUrl(ref, hubEndpoint(options.endpoint)), `hf/${ref.repo}/${revKey}`, options, cache, offline, headers, { revalidate });
-    return readLocation(loc, ref.file, `hf://${ref.repo}@${ref.revision}`);
+    return readLocation(loc, ref.file, `hf://${ref.repo}@${ref.revision}`, options.sidecars);
   }
   if (/^https?:\/\//i.test(text)) {
     let url: URL;
@@ -391,7 +414,16 @@ export async function readCheckpoint(source: CheckpointSource, options: ReadOpti
     const base = text.slice(0, text.length - url.search.length - url.hash.length).replace(/[^/]*$/, '');
     const loc = remote(base, `url/${(await sha256Hex(base)).slice(0, 16)}`, options, cache, offline, {});
     const ref = (await loc.open(name, false))!;
-    return { ...(await readWeightsFile(loc, ref)), fileConfig: undefined };
+    const read = await readWeightsFile(loc, ref);
+    // Beside a URL, config.json and the rest are looked for only when asked (a plain URL load makes no extra requests).
+    const wanted = options.sidecars ?? [];
+    const sidecars = await readSidecars(loc, '', wanted);
+    if (wanted.includes('config.json')) {
+      const configRef = await loc.open('config.json', true);
+      if (configRef) sidecars['config.json'] = await readJson(configRef, loc.describe('config.json'));
+    }
+    const fileConfig = sidecars['config.json'] !== undefined ? configInputFromJson(sidecars['config.json']) : undefined;
+    return { ...read, fileConfig, sidecars };
   }
   if (!isNode) throw new CheckpointNotFoundError(`"${text}"`, 'in the browser, pass a URL, hf://org/repo, a File or an ArrayBuffer');
   const { fs, path } = await nodeModules();
@@ -401,18 +433,21 @@ export async function readCheckpoint(source: CheckpointSource, options: ReadOpti
   } catch {
     throw new CheckpointNotFoundError(`file ${text}`);
   }
-  if (stat.isDirectory()) return readLocation(localDir(text), undefined, text);
+  if (stat.isDirectory()) return readLocation(localDir(text), undefined, text, options.sidecars);
   const loc = localDir(path.dirname(text));
   const read = await readWeightsFile(loc, { kind: 'path', path: text, name: path.basename(text) });
   // A config.json beside the weights (as HF and timm exports have) describes them, when it is one vitkit reads.
   let fileConfig: ViTConfigInput | undefined;
+  const sidecars = await readSidecars(loc, '', options.sidecars ?? []);
   const sibling = await loc.open('config.json', true);
   if (sibling) {
     try {
-      fileConfig = configInputFromJson(await readJson(sibling, loc.describe('config.json')));
+      const json = await readJson(sibling, loc.describe('config.json'));
+      sidecars['config.json'] = json;
+      fileConfig = configInputFromJson(json);
     } catch {
       fileConfig = undefined;
     }
   }
-  return { ...read, fileConfig };
+  return { ...read, fileConfig, sidecars };
 }
