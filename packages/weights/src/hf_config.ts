@@ -158,22 +158,29 @@ function visionConfig(json: HFConfigJson, full: string): HFConfigJson {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as HFConfigJson) : {};
 }
 
+/** The fields CLIP's and SigLIP's vision configs share (names and defaults differ only in patch, eps and activation). */
+function towerShape(v: HFConfigJson, d: { patchSize: number; layerNormEps: number; act: string }): ViTConfigInput {
+  return {
+    imageSize: size(v, 'image_size', 224),
+    patchSize: n(v, 'patch_size', d.patchSize),
+    inChannels: n(v, 'num_channels', 3),
+    embedDim: n(v, 'hidden_size', 768),
+    depth: n(v, 'num_hidden_layers', 12),
+    numHeads: n(v, 'num_attention_heads', 12),
+    mlpDim: n(v, 'intermediate_size', 3072),
+    layerNormEps: n(v, 'layer_norm_eps', d.layerNormEps),
+    activation: activationFromHF(v.hidden_act ?? d.act),
+    attentionDropout: n(v, 'attention_dropout', 0),
+  };
+}
+
 /** CLIPVisionModel (no head), CLIPVisionModelWithProjection or CLIPModel (visual_projection = timm head without bias). */
 function clipToInput(json: HFConfigJson, architectures: string[]): ViTConfigInput {
   const v = visionConfig(json, 'clip');
   const withProjection = json.model_type === 'clip' || architectures.includes('CLIPVisionModelWithProjection');
   const projection = json.model_type === 'clip' ? n(json, 'projection_dim', 512) : n(v, 'projection_dim', 512);
   return {
-    imageSize: size(v, 'image_size', 224),
-    patchSize: n(v, 'patch_size', 32),
-    inChannels: n(v, 'num_channels', 3),
-    embedDim: n(v, 'hidden_size', 768),
-    depth: n(v, 'num_hidden_layers', 12),
-    numHeads: n(v, 'num_attention_heads', 12),
-    mlpDim: n(v, 'intermediate_size', 3072),
-    layerNormEps: n(v, 'layer_norm_eps', 1e-5),
-    activation: activationFromHF(v.hidden_act ?? 'quick_gelu'),
-    attentionDropout: n(v, 'attention_dropout', 0),
+    ...towerShape(v, { patchSize: 32, layerNormEps: 1e-5, act: 'quick_gelu' }),
     preNorm: true,
     patchEmbedBias: false,
     numClasses: withProjection ? projection : 0,
@@ -186,16 +193,7 @@ function clipToInput(json: HFConfigJson, architectures: string[]): ViTConfigInpu
 function siglipToInput(json: HFConfigJson): ViTConfigInput {
   const v = visionConfig(json, 'siglip');
   return {
-    imageSize: size(v, 'image_size', 224),
-    patchSize: n(v, 'patch_size', 16),
-    inChannels: n(v, 'num_channels', 3),
-    embedDim: n(v, 'hidden_size', 768),
-    depth: n(v, 'num_hidden_layers', 12),
-    numHeads: n(v, 'num_attention_heads', 12),
-    mlpDim: n(v, 'intermediate_size', 3072),
-    layerNormEps: n(v, 'layer_norm_eps', 1e-6),
-    activation: activationFromHF(v.hidden_act ?? 'gelu_pytorch_tanh'),
-    attentionDropout: n(v, 'attention_dropout', 0),
+    ...towerShape(v, { patchSize: 16, layerNormEps: 1e-6, act: 'gelu_pytorch_tanh' }),
     classToken: false,
     pooling: get(v, 'vision_use_head', true, isBool, 'true or false') ? 'map' : 'none',
     numClasses: 0,
