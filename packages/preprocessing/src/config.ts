@@ -66,7 +66,8 @@ export function specFromHfConfig(cfg: unknown): PreprocessSpec {
         ? { kind: 'shortest-edge', size: size.shortestEdge, interpolation }
         : { kind: 'exact', height: size.height, width: size.width, interpolation };
   }
-  if (bool(cfg, 'do_center_crop', clipLike)) {
+  // CLIPImageProcessor center-crops by default; SiglipImageProcessor has no crop at all.
+  if (bool(cfg, 'do_center_crop', /clip/i.test(type))) {
     const crop = hfSize(cfg.crop_size ?? { height: 224, width: 224 }, 'crop_size', true);
     if ('shortestEdge' in crop) throw new ConfigError('crop_size must be {height, width} or an integer');
     spec.crop = { height: crop.height, width: crop.width, convention: 'hf' };

@@ -110,6 +110,13 @@ describe('reading configs', () => {
     expect(specFromHfConfig({ size: 384, do_normalize: false, do_rescale: false }).resize).toEqual({ kind: 'exact', height: 384, width: 384, interpolation: 'bilinear' });
   });
 
+  it('SigLIP: a stretch to size and no crop (SiglipImageProcessor has none; CLIP crops by default)', () => {
+    const siglip = { image_processor_type: 'SiglipImageProcessor', resample: 3, size: { height: 384, width: 384 }, image_mean: [0.5, 0.5, 0.5], image_std: [0.5, 0.5, 0.5] };
+    expect(specFromHfConfig(siglip).resize).toEqual({ kind: 'exact', height: 384, width: 384, interpolation: 'bicubic' });
+    expect(specFromHfConfig(siglip).crop).toBeUndefined();
+    expect(specFromHfConfig({ image_processor_type: 'CLIPImageProcessor', size: { shortest_edge: 256 } }).crop).toEqual({ height: 224, width: 224, convention: 'hf' });
+  });
+
   it('timm pretrained_cfg, bare or inside a hub config.json', () => {
     const pretrained = { input_size: [3, 224, 224], interpolation: 'bicubic', crop_pct: 0.9, crop_mode: 'center', mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] };
     expect(specFromConfig(pretrained)).toEqual(presetSpec('timm'));

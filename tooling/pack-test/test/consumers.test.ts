@@ -2,15 +2,18 @@
 // in a fresh npm project, and a fresh Vite app built, served on 127.0.0.1
 // (`vite preview`) and run in Chromium. Both must run wasm on every core
 // (at most 8) and give the same logits.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closure, packAll, readmeSnippet, root, scratchProject } from './support/pack.js';
+// The Hub layouts the task-layer tests serve (packages/tasks/test): the snippet's hf:// repos, tiny.
+import { hubRepos, serveHub } from '../../../packages/tasks/test/hub_layouts.js';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const micro = join(root, 'fixtures', 'reference', 'vit-micro');
@@ -44,22 +47,26 @@ async function freePort(): Promise<number> {
 }
 
 beforeAll(() => {
-  const packed = packAll(closure('@vitkit/vit'));
+  // @vitkit/tasks needs @vitkit/vit and the rest, so its closure packs both.
+  const packed = packAll(closure('@vitkit/tasks'));
   work = packed.work;
   const { tarballs } = packed;
-  // One fresh project for both consumers: the Node script and the Vite app.
+  // One fresh project for both consumers: the Node scripts and the Vite app.
   app = scratchProject(
     work,
     tarballs,
     '@vitkit/vit',
     {
       'main.mjs': readmeSnippet('node') + NODE_PROBE,
+      'tasks.mjs': readmeSnippet('tasks'),
       'main.ts': readmeSnippet('browser') + BROWSER_PROBE,
       'vite.config.js': readmeSnippet('vite-config'),
       'index.html': '<!doctype html><html><head><link rel="icon" href="data:,"></head><body><script type="module" src="./main.ts"></script></body></html>\n',
     },
-    { devDependencies: { vite: '^8.0.0' } },
+    { dependencies: { '@vitkit/tasks': `file:${tarballs.get('@vitkit/tasks')}` }, devDependencies: { vite: '^8.0.0' } },
   );
+  // The task-layer snippet's images.
+  for (const name of ['cat.jpg', 'a.jpg', 'b.jpg']) copyFileSync(join(root, 'fixtures', 'reference', 'task-layer', 'chelsea_crop.jpg'), join(app, name));
   copyFileSync(join(micro, 'timm.safetensors'), join(app, 'model.safetensors'));
   copyFileSync(join(micro, 'hf-config.json'), join(app, 'config.json'));
   mkdirSync(join(app, 'public'));
@@ -203,6 +210,28 @@ try {
     expect(result.hint).not.toMatch(/^install @tensorflow\/tfjs-backend-wasm/);
   });
 
-  // The issue also asks for the task layer's examples; there is no task layer yet.
-  it.todo('the task layer examples (no task layer exists yet)');
+  it('Node: the task layer snippet (hf:// classifier and embedder) from a local Hub', async () => {
+    const repos = hubRepos().filter((r) => r.repo === 'google/vit-base-patch16-224' || r.repo === 'facebook/dinov2-small');
+    expect(repos).toHaveLength(2);
+    const hub = await serveHub(repos);
+    try {
+      // Asynchronously: the server answers from this process while the script runs.
+      const { stdout } = await promisify(execFile)('node', ['tasks.mjs'], {
+        cwd: app,
+        encoding: 'utf8',
+        timeout: 120_000,
+        env: { ...process.env, VITKIT_HF_ENDPOINT: hub.url, VITKIT_CACHE: join(app, '.vitkit-cache') },
+      });
+      console.log(`[pack-test] tasks.mjs:\n${stdout}`);
+      const classes = (repos[0]!.expect as { labels: string[] }).labels;
+      const labels = [...stdout.matchAll(/label: '([^']*)'/g)].map((m) => m[1]);
+      expect(labels).toHaveLength(3);
+      for (const l of labels) expect(classes).toContain(l);
+      const cosine = Number(stdout.trim().split('\n').pop());
+      // a.jpg and b.jpg are the same image.
+      expect(cosine).toBeCloseTo(1, 5);
+    } finally {
+      await hub.close();
+    }
+  });
 });

@@ -46,7 +46,8 @@ export function packAll(names?: string[]): { work: string; tarballs: Map<string,
 
 /**
  * A scratch project in `work` that installs `pkg` (and the @vitkit packages
- * it needs) from tarballs, with `dependencies` and `devDependencies` from npm.
+ * it needs) from tarballs, with `dependencies` (the @vitkit ones as `file:`
+ * tarballs, with the packages they need) and `devDependencies` from npm.
  */
 export function scratchProject(
   work: string,
@@ -63,7 +64,8 @@ export function scratchProject(
     [pkg]: `file:${tarballs.get(pkg)}`,
   };
   // Every transitive @vitkit dependency comes from its tarball, never the registry.
-  const overrides = Object.fromEntries(closure(pkg).map((n) => [n, `file:${tarballs.get(n)}`]));
+  const vitkit = [pkg, ...Object.keys(extra.dependencies ?? {}).filter((n) => n.startsWith('@vitkit/'))];
+  const overrides = Object.fromEntries(vitkit.flatMap(closure).map((n) => [n, `file:${tarballs.get(n)}`]));
   const manifest = { name: 'scratch', private: true, type: 'module', dependencies: deps, devDependencies: extra.devDependencies ?? {}, overrides };
   writeFileSync(join(dir, 'package.json'), JSON.stringify(manifest, null, 2));
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
