@@ -7,6 +7,7 @@ export * from './module.js';
 export * from './rng.js';
 export * from './backend.js';
 export { installWasmKernels, uninstallWasmKernels, wasmKernelsInstalled } from './backends/wasm/index.js';
+export { allocateFloat32, float32Storage } from './backends/storage.js';
 export * from './io/npy.js';
 export * from './nn/functional.js';
 export { Linear, type LinearOptions } from './nn/linear.js';
