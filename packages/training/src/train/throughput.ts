@@ -16,6 +16,8 @@ export interface ThroughputOptions {
   warmupSteps?: number;
   /** Keep the weights the steps produced instead of restoring them (default false). */
   keepWeights?: boolean;
+  /** AdamW's fused update where the backend allows it (default true; false measures the per-tensor ops). */
+  fusedOptimizer?: boolean;
 }
 
 export interface TrainingThroughput {
@@ -39,13 +41,13 @@ export interface TrainingStepRunner {
  * profile it themselves (`vit bench --profile`): full steps on random images
  * of the model's input size with AdamW (lr 1e-4, weight decay 0.05).
  */
-export function createTrainingStep(model: TrainableModel, options: { batch?: number; keepWeights?: boolean } = {}): TrainingStepRunner {
+export function createTrainingStep(model: TrainableModel, options: { batch?: number; keepWeights?: boolean; fusedOptimizer?: boolean } = {}): TrainingStepRunner {
   const batch = options.batch ?? 32;
   if (!Number.isInteger(batch) || batch < 1) throw new TrainingConfigError(`batch must be a positive integer, got ${batch}`);
   const { imageSize, inChannels, numClasses } = model.config;
   const params = model.namedParameters();
   const saved = options.keepWeights ? undefined : new Map([...params].map(([k, p]) => [k, p.variable.clone()]));
-  const optimizer = new AdamW(optimizedParameters(params), { lr: 1e-4, weightDecay: 0.05 });
+  const optimizer = new AdamW(optimizedParameters(params), { lr: 1e-4, weightDecay: 0.05, fused: options.fusedOptimizer ?? true });
   const rng = new Rng(0);
   const x = tf.randomNormal([batch, imageSize[0], imageSize[1], inChannels], 0, 1, 'float32', 1) as tf.Tensor4D;
   const y = tf.tensor1d(Array.from({ length: batch }, (_, i) => i % Math.max(1, numClasses)), 'int32');
@@ -84,7 +86,7 @@ export function measureTrainingThroughput(model: TrainableModel, options: Throug
     if (!Number.isInteger(v) || v < 1) throw new TrainingConfigError(`${k} must be a positive integer, got ${v}`);
   }
   if (!Number.isInteger(warmup) || warmup < 0) throw new TrainingConfigError(`warmupSteps must be an integer >= 0, got ${warmup}`);
-  const runner = createTrainingStep(model, { batch, ...(options.keepWeights ? { keepWeights: true } : {}) });
+  const runner = createTrainingStep(model, { batch, ...(options.keepWeights ? { keepWeights: true } : {}), ...(options.fusedOptimizer === false ? { fusedOptimizer: false } : {}) });
   try {
     for (let i = 0; i < warmup; i++) runner.step();
     const t0 = performance.now();
