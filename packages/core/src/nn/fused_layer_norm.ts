@@ -1,0 +1,94 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { allocateFloat32, float32Storage } from '../backends/storage.js';
+
+/**
+ * LayerNorm over the last axis as one JS pass over the wasm module's memory,
+ * forward and backward, instead of ~9 kernels forward and ~25 backward
+ * (tfjs differentiating the composite). Statistics are accumulated in double
+ * precision (PyTorch accumulates in float32 with a different order; both are
+ * within the parity fixtures' 1e-4 / 1e-5). The gradient is the analytic one
+ * PyTorch uses:
+ *   xhat = (x - mean) * rstd,  y = xhat * gamma + beta
+ *   dbeta = sum_rows dy,  dgamma = sum_rows dy * xhat
+ *   dx = rstd * (g - mean(g) - xhat * mean(g * xhat)),  g = dy * gamma
+ * Returns undefined where it does not apply (not wasm, not float32), and the
+ * caller takes the composite ops.
+ */
+export function fusedLayerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor | undefined {
+  if (tf.getBackend() !== 'wasm' || x.dtype !== 'float32' || gamma.dtype !== 'float32' || beta.dtype !== 'float32') return undefined;
+  const dim = x.shape[x.rank - 1]!;
+  if (gamma.size !== dim || beta.size !== dim) return undefined;
+  const forward = (xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc): { value: tf.Tensor; gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => tf.Tensor[] } => {
+    const rows = xi.size / dim;
+    const y = allocateFloat32(xi.shape)!;
+    const mean = allocateFloat32([rows])!;
+    const rstd = allocateFloat32([rows])!;
+    const X = float32Storage(xi, false)!;
+    const G = float32Storage(g, false)!;
+    const B = float32Storage(b, false)!;
+    const Y = float32Storage(y, false)!;
+    const M = float32Storage(mean, false)!;
+    const R = float32Storage(rstd, false)!;
+    for (let r = 0, o = 0; r < rows; r++, o += dim) {
+      let s = 0;
+      for (let j = 0; j < dim; j++) s += X[o + j]!;
+      const mu = s / dim;
+      let ss = 0;
+      for (let j = 0; j < dim; j++) {
+        const d = X[o + j]! - mu;
+        ss += d * d;
+      }
+      const rs = 1 / Math.sqrt(ss / dim + eps);
+      M[r] = mu;
+      R[r] = rs;
+      for (let j = 0; j < dim; j++) Y[o + j] = (X[o + j]! - mu) * rs * G[j]! + B[j]!;
+    }
+    save([xi, g, mean, rstd]);
+    mean.dispose();
+    rstd.dispose();
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [sx, sg, smean, srstd] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+        const dyT = Array.isArray(dy) ? dy[0]! : dy;
+        const dx = allocateFloat32(sx.shape)!;
+        const dgamma = allocateFloat32([dim])!;
+        const dbeta = allocateFloat32([dim])!;
+        const DY = float32Storage(dyT, false)!;
+        const SX = float32Storage(sx, false)!;
+        const SG = float32Storage(sg, false)!;
+        const SM = float32Storage(smean, false)!;
+        const SR = float32Storage(srstd, false)!;
+        const DX = float32Storage(dx, false)!;
+        const dG = new Float64Array(dim);
+        const dB = new Float64Array(dim);
+        for (let r = 0, o = 0; r < rows; r++, o += dim) {
+          const mu = SM[r]!;
+          const rs = SR[r]!;
+          let sumG = 0;
+          let sumGX = 0;
+          for (let j = 0; j < dim; j++) {
+            const xh = (SX[o + j]! - mu) * rs;
+            const d = DY[o + j]!;
+            const gj = d * SG[j]!;
+            sumG += gj;
+            sumGX += gj * xh;
+            dG[j] = dG[j]! + d * xh;
+            dB[j] = dB[j]! + d;
+          }
+          const mG = sumG / dim;
+          const mGX = sumGX / dim;
+          for (let j = 0; j < dim; j++) {
+            const xh = (SX[o + j]! - mu) * rs;
+            DX[o + j] = rs * (DY[o + j]! * SG[j]! - mG - xh * mGX);
+          }
+        }
+        float32Storage(dgamma, false)!.set(dG);
+        float32Storage(dbeta, false)!.set(dB);
+        return [dx, dgamma, dbeta];
+      },
+    };
+  };
+  const op = tf.customGrad(forward as unknown as Parameters<typeof tf.customGrad>[0]);
+  return op(x, gamma, beta);
+}
