@@ -1,11 +1,12 @@
-// A/B of AdamW's fused update against the per-tensor ops on one training step
-// of the trainer's default model (or a config): kernel launches by profile,
-// and ms per step timed alternately in one process. Run:
-//   node --conditions=@vitkit/source --import tsx apps/trainer/src/bench/optimizer_ab.ts [--rounds N] [--steps N] [--threads N] [--config C]
+// A/B of vitkit's fused wasm ops (AdamW update, LayerNorm) against the
+// per-tensor / composite tfjs ops on training steps of the trainer's default
+// model (or a config): kernel launches by profile, and ms per step timed
+// alternately in one process. Run:
+//   node --conditions=@vitkit/source --import tsx apps/trainer/src/bench/fused_ab.ts [--rounds N] [--steps N] [--threads N] [--config C]
 // Measurements: docs/experiments/training-speed.md.
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import { setupBackend } from '@vitkit/core';
+import { setFusedOps, setupBackend } from '@vitkit/core';
 import { createTrainingStep, registerGradients } from '@vitkit/training';
 import { TRAIN_DEFAULTS } from '../commands/train.js';
 import { buildModel, readConfigSpec } from '../train/model_setup.js';
@@ -24,6 +25,7 @@ const batch = TRAIN_DEFAULTS.batchSize;
 const ms: Record<'fused' | 'per-tensor', number[]> = { fused: [], 'per-tensor': [] };
 for (let r = 0; r < rounds; r++) {
   for (const variant of r % 2 ? (['per-tensor', 'fused'] as const) : (['fused', 'per-tensor'] as const)) {
+    setFusedOps(variant === 'fused');
     const runner = createTrainingStep(model, { batch, fusedOptimizer: variant === 'fused' });
     try {
       runner.step();
@@ -45,7 +47,7 @@ for (let r = 0; r < rounds; r++) {
 const f = median(ms.fused);
 const p = median(ms['per-tensor']);
 console.log(`${trainingModelLabel(model, values.config)}, batch ${batch}, wasm threads ${values.threads ?? 'default'}:`);
-console.log(`  fused AdamW: ${ms.fused.map((x) => x.toFixed(0)).join(', ')} ms/step (median ${f.toFixed(1)}, ${((batch * 1000) / f).toFixed(1)} img/s)`);
+console.log(`  fused ops:  ${ms.fused.map((x) => x.toFixed(0)).join(', ')} ms/step (median ${f.toFixed(1)}, ${((batch * 1000) / f).toFixed(1)} img/s)`);
 console.log(`  per-tensor:  ${ms['per-tensor'].map((x) => x.toFixed(0)).join(', ')} ms/step (median ${p.toFixed(1)}, ${((batch * 1000) / p).toFixed(1)} img/s)`);
 console.log(`  speed-up ${(p / f).toFixed(3)}x`);
 model.dispose();
