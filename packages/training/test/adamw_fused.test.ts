@@ -1,9 +1,9 @@
 // The fused AdamW update (wasm: one JS pass over the module's memory, no
 // kernels) against the per-tensor tfjs ops: bit-identical, over several steps.
 import * as tf from '@tensorflow/tfjs-core';
-import { setupBackend } from '@vitkit/core';
+import { setFusedOps, setupBackend } from '@vitkit/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { AdamW, type OptimizedParameter } from '../src/index.js';
+import { AdamW, clipByGlobalNorm, type OptimizedParameter } from '../src/index.js';
 
 const SHAPES: Record<string, number[]> = { w: [7, 5], b: [5], e: [1, 3, 4] };
 
@@ -75,5 +75,38 @@ describe('fused AdamW (wasm)', () => {
     [...state.expAvg.values()].forEach((t, i) => expect(Array.from(t.dataSync())).toEqual(kept[i]));
     tf.dispose([...state.expAvg.values(), ...state.expAvgSq.values(), ...Object.values(grads)]);
     opt.dispose();
+  });
+});
+
+describe('fused clipByGlobalNorm (wasm)', () => {
+  beforeAll(async () => {
+    await setupBackend('wasm');
+  });
+
+  it('matches the tfjs ops (norm 1e-6 relative, clipped gradients 1e-7), launches no kernels, and copies when not clipping', async () => {
+    const grads = makeGrads(1);
+    setFusedOps(false);
+    const plain = clipByGlobalNorm(grads, 0.5);
+    setFusedOps(true);
+    let fused = clipByGlobalNorm(grads, 0.5);
+    const profile = await tf.profile(() => {
+      tf.dispose(Object.values(fused.grads));
+      fused = clipByGlobalNorm(grads, 0.5);
+    });
+    expect(profile.kernels).toHaveLength(0);
+    expect(fused.norm).toBeGreaterThan(0.5);
+    expect(Math.abs(fused.norm - plain.norm) / plain.norm).toBeLessThan(1e-6);
+    for (const k of Object.keys(grads)) {
+      const a = fused.grads[k]!.dataSync();
+      const b = plain.grads[k]!.dataSync();
+      expect(fused.grads[k]!.shape).toEqual(grads[k]!.shape);
+      a.forEach((x, i) => expect(Math.abs(x - b[i]!)).toBeLessThan(1e-7));
+    }
+    const unclipped = clipByGlobalNorm(grads, 1e6);
+    for (const k of Object.keys(grads)) {
+      expect(unclipped.grads[k]).not.toBe(grads[k]);
+      expect(Array.from(unclipped.grads[k]!.dataSync())).toEqual(Array.from(grads[k]!.dataSync()));
+    }
+    tf.dispose([...Object.values(grads), ...Object.values(plain.grads), ...Object.values(fused.grads), ...Object.values(unclipped.grads)]);
   });
 });
