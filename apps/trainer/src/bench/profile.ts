@@ -133,5 +133,5 @@ export function profileTable(p: KernelProfile, top = Infinity): string {
   cells.push(['total', String(p.kernel_count), p.kernel_ms.toFixed(2), '100.0', (p.kernel_ms / Math.max(p.kernel_count, 1)).toFixed(3)]);
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]!.length)));
   const fmt = (c: string[]) => c.map((v, i) => (i === 0 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ');
-  return [`${p.label} on ${p.backend}: ${p.kernel_count} kernel launches, ${p.kernel_ms.toFixed(1)} ms in kernels, ${p.wall_ms.toFixed(1)} ms wall (profiled; ${p.unprofiled_ms.toFixed(1)} ms unprofiled)${p.scopes.length ? `; op scopes, not counted: ${p.scopes.map((k) => `${k.name} x${k.count}`).join(', ')}` : ''}`, fmt(head), fmt(widths.map((w) => '-'.repeat(w))), ...cells.map(fmt)].join('\n');
+  return [`${p.label} on ${p.backend}: ${p.kernel_count} kernel launches, ${p.kernel_ms.toFixed(1)} ms in kernels, ${p.wall_ms.toFixed(1)} ms wall (profiled; ${p.unprofiled_ms.toFixed(1)} ms unprofiled)${p.scopes.length ? `; op scopes, not counted (their ms include their kernels'): ${p.scopes.map((k) => `${k.name} x${k.count} ${k.ms.toFixed(1)} ms`).join(', ')}` : ''}`, fmt(head), fmt(widths.map((w) => '-'.repeat(w))), ...cells.map(fmt)].join('\n');
 }

@@ -108,6 +108,7 @@ export function fusedLayerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor
       },
     };
   };
-  const op = tf.customGrad(forward as unknown as Parameters<typeof tf.customGrad>[0]);
-  return op(x, gamma, beta);
+  // The scope names the fused op in tf.profile (vitkitLayerNorm__op).
+  const fused = tf.customGrad(forward as unknown as Parameters<typeof tf.customGrad>[0]);
+  return tf.op({ vitkitLayerNorm: (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => fused(a, g, b) })(x, gamma, beta);
 }
