@@ -8,7 +8,7 @@ export * from './rng.js';
 export * from './backend.js';
 export { installWasmKernels, uninstallWasmKernels, wasmKernelsInstalled } from './backends/wasm/index.js';
 export { allocateFloat32, float32Storage } from './backends/storage.js';
-export { fusedOpsEnabled, setFusedOps } from './nn/fused_layer_norm.js';
+export { fusedOpsEnabled, setFusedOps } from './nn/fused_ops.js';
 export * from './io/npy.js';
 export * from './nn/functional.js';
 export { Linear, type LinearOptions } from './nn/linear.js';

@@ -1,23 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { allocateFloat32, float32Storage } from '../backends/storage.js';
-
-let fusedOpsOn = true;
-
-/**
- * Turns vitkit's fused wasm ops (LayerNorm, GELU) off or on (default on),
- * for comparing speed and numerics with the composite tfjs ops. Returns the
- * previous setting.
- */
-export function setFusedOps(on: boolean): boolean {
-  const was = fusedOpsOn;
-  fusedOpsOn = on;
-  return was;
-}
-
-/** Whether the fused wasm ops are on (see setFusedOps). */
-export function fusedOpsEnabled(): boolean {
-  return fusedOpsOn;
-}
+import { fusedOpsEnabled } from './fused_ops.js';
 
 /**
  * LayerNorm over the last axis as one JS pass over the wasm module's memory,
@@ -34,7 +17,7 @@ export function fusedOpsEnabled(): boolean {
  * caller takes the composite ops.
  */
 export function fusedLayerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor | undefined {
-  if (!fusedOpsOn || tf.getBackend() !== 'wasm' || x.dtype !== 'float32' || gamma.dtype !== 'float32' || beta.dtype !== 'float32') return undefined;
+  if (!fusedOpsEnabled() || tf.getBackend() !== 'wasm' || x.dtype !== 'float32' || gamma.dtype !== 'float32' || beta.dtype !== 'float32') return undefined;
   const dim = x.shape[x.rank - 1]!;
   if (gamma.size !== dim || beta.size !== dim) return undefined;
   const forward = (xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc): { value: tf.Tensor; gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => tf.Tensor[] } => {
