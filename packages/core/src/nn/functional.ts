@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Activation } from '../config.js';
 import type { Rng } from '../rng.js';
-import { fusedGelu } from './fused_gelu.js';
 import { fusedLayerNorm } from './fused_layer_norm.js';
 
 /**
@@ -40,13 +39,8 @@ export function layerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, e
   });
 }
 
-/**
- * Exact GELU, x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)), as torch.nn.GELU() computes it.
- * On the wasm backend one fused pass forward and one backward (fused_gelu.ts); elsewhere tfjs ops.
- */
+/** Exact GELU, x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)), as torch.nn.GELU() computes it. */
 export function gelu(x: tf.Tensor): tf.Tensor {
-  const fused = fusedGelu(x);
-  if (fused) return fused;
   return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)));
 }
 

@@ -1,7 +1,7 @@
 let fusedOpsOn = true;
 
 /**
- * Turns vitkit's fused wasm ops (LayerNorm, GELU, and @vitkit/training's
+ * Turns vitkit's fused wasm ops (LayerNorm, and @vitkit/training's
  * gradient clipping) off or on (default on),
  * for comparing speed and numerics with the composite tfjs ops. Returns the
  * previous setting.
