@@ -16,6 +16,11 @@ import { fusedOpsEnabled } from './fused_ops.js';
  * ops turned off, large inputs outside training), and the
  * caller takes the composite ops.
  */
+/** Heap views of float32 wasm tensors; take them only after the last allocation (it may move the heap). */
+function views<T extends tf.Tensor[]>(...tensors: T): { [K in keyof T]: Float32Array } {
+  return tensors.map((t) => float32Storage(t, false)!) as { [K in keyof T]: Float32Array };
+}
+
 /**
  * Above this many elements, without a gradient tape, the composite ops (on
  * XNNPACK's threads) are as fast as the single-threaded fused pass: measured
@@ -34,12 +39,7 @@ export function fusedLayerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor
     const y = allocateFloat32(xi.shape)!;
     const mean = allocateFloat32([rows])!;
     const rstd = allocateFloat32([rows])!;
-    const X = float32Storage(xi, false)!;
-    const G = float32Storage(g, false)!;
-    const B = float32Storage(b, false)!;
-    const Y = float32Storage(y, false)!;
-    const M = float32Storage(mean, false)!;
-    const R = float32Storage(rstd, false)!;
+    const [X, G, B, Y, M, R] = views(xi, g, b, y, mean, rstd);
     for (let r = 0, o = 0; r < rows; r++, o += dim) {
       let s = 0;
       for (let j = 0; j < dim; j++) s += X[o + j]!;
@@ -65,12 +65,7 @@ export function fusedLayerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor
         const dx = allocateFloat32(sx.shape)!;
         const dgamma = allocateFloat32([dim])!;
         const dbeta = allocateFloat32([dim])!;
-        const DY = float32Storage(dyT, false)!;
-        const SX = float32Storage(sx, false)!;
-        const SG = float32Storage(sg, false)!;
-        const SM = float32Storage(smean, false)!;
-        const SR = float32Storage(srstd, false)!;
-        const DX = float32Storage(dx, false)!;
+        const [DY, SX, SG, SM, SR, DX] = views(dyT, sx, sg, smean, srstd, dx);
         const dG = new Float64Array(dim);
         const dB = new Float64Array(dim);
         for (let r = 0, o = 0; r < rows; r++, o += dim) {
