@@ -8,8 +8,6 @@ export * from './rng.js';
 export * from './backend.js';
 export { installWasmKernels, uninstallWasmKernels, wasmKernelsInstalled, WASM_FILES } from './backends/wasm/index.js';
 export type { WasmAssets, WasmFileName } from './backends/wasm/index.js';
-export { allocateFloat32, float32Storage } from './backends/storage.js';
-export { fusedOpsEnabled, setFusedOps } from './nn/fused_ops.js';
 export * from './io/npy.js';
 export * from './nn/functional.js';
 export { Linear, type LinearOptions } from './nn/linear.js';

@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Activation } from '../config.js';
 import type { Rng } from '../rng.js';
-import { fusedLayerNorm } from './fused_layer_norm.js';
 
 /**
  * x @ w + b over the last axis of x, for x of any rank >= 2 and w [in, out]:
@@ -21,14 +20,8 @@ export function linear(x: tf.Tensor, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor
   });
 }
 
-/**
- * LayerNorm over the last axis, with biased variance as PyTorch computes it.
- * On the wasm backend one fused pass forward and one backward
- * (fused_layer_norm.ts); elsewhere tfjs ops.
- */
+/** LayerNorm over the last axis, with biased variance as PyTorch computes it. */
 export function layerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor {
-  const fused = fusedLayerNorm(x, gamma, beta, eps);
-  if (fused) return fused;
   return tf.tidy(() => {
     const axis = x.rank - 1;
     const mean = tf.mean(x, axis, true);

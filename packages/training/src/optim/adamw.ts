@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { allocateFloat32, float32Storage } from '@vitkit/core';
 import { TrainingConfigError } from '../errors.js';
 
 export interface AdamWOptions {
@@ -9,14 +8,6 @@ export interface AdamWOptions {
   eps?: number;
   /** Decoupled weight decay coefficient (torch.optim.AdamW's `weight_decay`, default 0.01). */
   weightDecay?: number;
-  /**
-   * Update every parameter in one fused pass over the backend's memory where
-   * the backend allows it (wasm; default true); other backends, and
-   * parameters whose storage is shared, take the per-tensor tfjs ops. Both
-   * give bit-identical results: the fused pass rounds every operation to
-   * float32 in the same order.
-   */
-  fused?: boolean;
 }
 
 /** One parameter the optimizer updates. */
@@ -46,57 +37,6 @@ function zerosVariable(like: tf.Tensor): tf.Variable {
   return v;
 }
 
-const f32 = Math.fround;
-
-/**
- * One parameter's AdamW update on the wasm backend without kernels: the
- * moments are updated in place in the module's memory and the new weights
- * written to a fresh tensor that the variable is assigned (so the variable's
- * data id changes as with any assign, which caches keyed on it rely on).
- * Each operation is rounded to float32 exactly as the per-tensor tfjs ops in
- * AdamW.step compute it (their scalars are float32 tensors). Returns false,
- * changing nothing, where that cannot be done (other backends, moments whose
- * storage is shared). `decayFactor` 1 means no decay (the tfjs path skips
- * the multiply then).
- */
-function fusedUpdate(param: tf.Variable, expAvg: tf.Tensor, expAvgSq: tf.Tensor, grad: tf.Tensor, decayFactor: number, beta1: number, beta2: number, bc2Sqrt: number, eps: number, stepSize: number): boolean {
-  if (param.dtype !== 'float32' || grad.dtype !== 'float32') return false;
-  const out = allocateFloat32(param.shape);
-  if (!out) return false;
-  // Views only after the allocation: it may grow (move) the heap.
-  const o = float32Storage(out, false);
-  const p = float32Storage(param, false);
-  const m = float32Storage(expAvg, true);
-  const v = float32Storage(expAvgSq, true);
-  const g = float32Storage(grad, false);
-  if (!o || !p || !m || !v || !g) {
-    out.dispose();
-    return false;
-  }
-  const decay = decayFactor !== 1;
-  const wd = f32(decayFactor);
-  const b1 = f32(beta1);
-  const c1 = f32(1 - beta1);
-  const b2 = f32(beta2);
-  const c2 = f32(1 - beta2);
-  const bc2 = f32(bc2Sqrt);
-  const e = f32(eps);
-  const s = f32(stepSize);
-  for (let i = 0; i < o.length; i++) {
-    const gi = g[i]!;
-    const decayed = decay ? f32(p[i]! * wd) : p[i]!;
-    const mi = f32(f32(m[i]! * b1) + f32(gi * c1));
-    const vi = f32(f32(v[i]! * b2) + f32(f32(gi * gi) * c2));
-    const denom = f32(f32(f32(Math.sqrt(vi)) / bc2) + e);
-    m[i] = mi;
-    v[i] = vi;
-    o[i] = decayed - f32(f32(mi / denom) * s);
-  }
-  param.assign(out);
-  out.dispose();
-  return true;
-}
-
 /**
  * AdamW exactly as torch.optim.AdamW (amsgrad off, maximize off) computes it,
  * per parameter p with gradient g at step t:
@@ -107,17 +47,13 @@ function fusedUpdate(param: tf.Variable, expAvg: tf.Tensor, expAvgSq: tf.Tensor,
  *   p <- p - (lr / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
  *
  * The moments live in tf.Variables that are updated in place, so a training
- * loop allocates no new long-lived tensors per step. On the wasm backend one
- * JS pass updates the parameters, moments and weights in the module's memory
- * (no kernel launches; the per-tensor path runs ~14 per parameter), rounding
- * each operation to float32 in the order above, so both paths agree bit for bit.
+ * loop allocates no new long-lived tensors per step.
  */
 export class AdamW {
   readonly beta1: number;
   readonly beta2: number;
   readonly eps: number;
   weightDecay: number;
-  readonly fused: boolean;
   /** The learning rate used by the next `step()` unless one is passed. */
   lr: number;
   private readonly params: Map<string, OptimizedParameter>;
@@ -132,7 +68,6 @@ export class AdamW {
     this.beta2 = options.beta2 ?? 0.999;
     this.eps = options.eps ?? 1e-8;
     this.weightDecay = options.weightDecay ?? 0.01;
-    this.fused = options.fused ?? true;
     checkRange('lr', this.lr, 0, Infinity);
     checkRange('beta1', this.beta1, 0, 1);
     checkRange('beta2', this.beta2, 0, 1);
@@ -179,7 +114,6 @@ export class AdamW {
       if (!g) continue;
       const m = this.m.get(name)!;
       const v = this.v.get(name)!;
-      if (this.fused && fusedUpdate(p.variable, m, v, g, p.decay && this.weightDecay > 0 ? 1 - lr * this.weightDecay : 1, this.beta1, this.beta2, bc2Sqrt, this.eps, stepSize)) continue;
       tf.tidy(() => {
         const decayed = p.decay && this.weightDecay > 0 ? tf.mul(p.variable, 1 - lr * this.weightDecay) : p.variable;
         const mNew = tf.add(tf.mul(m, this.beta1), tf.mul(g, 1 - this.beta1));
