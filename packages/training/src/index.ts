@@ -61,7 +61,7 @@ export {
   type ResolvedTrainerOptions,
 } from './train/trainer.js';
 export { DEFAULT_TTA_ZOOM, evaluate, TEST_TIME_AUGMENTATIONS, zoomCenter, type EvaluationResult, type EvaluateOptions, type TestTimeAugmentation } from './train/evaluate.js';
-export { measureTrainingThroughput, type ThroughputOptions, type TrainingThroughput } from './train/throughput.js';
+export { createTrainingStep, measureTrainingThroughput, type ThroughputOptions, type TrainingStepRunner, type TrainingThroughput } from './train/throughput.js';
 
 // Data-parallel training on worker threads.
 export { GradientWorkerPool, type GradientWorkerPoolOptions } from './parallel/gradient_worker_pool.js';

@@ -14,6 +14,7 @@ import { booleanFlag, numberFlag, stringFlag } from '../flags.js';
 import { forwardFlopsPerImage } from '../bench/flops.js';
 import { median, timeInference } from '../bench/measure.js';
 import { compareWithOnnxRuntime, type OnnxComparison } from '../bench/onnx/compare.js';
+import { profileForward, profileTable, profileTrainingStep, type KernelProfile } from '../bench/profile.js';
 import { measureTrainingModel, trainingModelLabel } from '../bench/training.js';
 import { readConfigSpec } from '../train/model_setup.js';
 
@@ -44,6 +45,7 @@ type WasmMatMul = 'simd' | 'stock';
 const WASM_MATMULS: readonly WasmMatMul[] = ['simd', 'stock'];
 
 const USAGE = `usage: vit bench [--preset NAME[,NAME...]] [--batch N[,N...]] [--backend NAME[,NAME...]] [--runs N] [--warmup N] [--json]
+       vit bench --profile [--preset NAME] [--batch N] [--backend NAME[,NAME...]] [--threads N] [--top N] [--json]
        vit bench --compare-onnx [--preset NAME[,NAME...]] [--batch N[,N...]] [--threads N] [--runs N] [--rounds N] [--json]
 
 Measures inference of timm presets (median latency after warm-up, img/s, achieved
@@ -60,6 +62,15 @@ the training throughput (img/s) of the model \`vit train\` builds by default.
   --no-train        skip the training-throughput measurement of the trainer's default model
   --train-config C  measure training of this model instead (a config.json or preset, as vit train --config)
   --json            print {"results": [{"mode", "preset", "backend", "batch", "median_ms", "img_per_s", "gflops", "peak_rss_mb", "load_1m", "wasm_matmul", ...}]}
+
+--profile counts the kernels (tf.profile) launched by one training step of the
+trainer's default model (or --train-config) and by one forward pass of a preset
+(default vit_tiny_patch16_224, batch 1), after one unprofiled warm-up each, and
+prints launches and summed milliseconds by kernel name, slowest first (default
+backend wasm). Per-kernel timing adds overhead: compare counts and shares, and
+wall times only between profiles.
+
+  --top N           rows per table (default 25; --json always lists all)
 
 --compare-onnx exports the same seeded ViT (same weights) to ONNX, runs it under
 onnxruntime-node and under vitkit on wasm in one process, checks that the logits
@@ -235,6 +246,21 @@ async function measureOnnx(flags: Flags): Promise<OnnxComparison & { peak_rss_mb
   return { ...result, peak_rss_mb: peakRssMb() };
 }
 
+const PROFILE_PRESET = 'vit_tiny_patch16_224';
+
+/** Kernel profiles of a training step and of forward passes, in this process (the --child-profile side). */
+async function measureProfiles(flags: Flags): Promise<KernelProfile[]> {
+  const backend = stringFlag(flags, 'backend') as BackendName;
+  const threads = numberFlag(flags, 'threads', { integer: true, min: 1 });
+  await setupBackend(backend, childBackendOptions(flags, threads));
+  const out: KernelProfile[] = [];
+  if (!booleanFlag(flags, 'no-train')) out.push(await profileTrainingStep({ ...(stringFlag(flags, 'train-config') === undefined ? {} : { configSpec: stringFlag(flags, 'train-config')! }) }));
+  for (const preset of list(flags, 'preset') ?? [PROFILE_PRESET]) {
+    for (const batch of positiveInts(list(flags, 'batch') ?? ['1'], 'batch')) out.push(await profileForward(preset, batch));
+  }
+  return out;
+}
+
 function table(head: string[], rows: string[][], leftColumns: number): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const fmt = (cells: string[]) => cells.map((c, i) => (i < leftColumns ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
@@ -267,6 +293,9 @@ export const benchCommand: Command = {
     'wasm-matmul': { type: 'string' },
     'train-config': { type: 'string' },
     rounds: { type: 'string' },
+    top: { type: 'string' },
+    profile: { type: 'boolean' },
+    'child-profile': { type: 'boolean' },
     'compare-onnx': { type: 'boolean' },
     'no-train': { type: 'boolean' },
     json: { type: 'boolean' },
@@ -283,6 +312,10 @@ export const benchCommand: Command = {
       console.log(JSON.stringify(await measureTraining(flags)));
       return 0;
     }
+    if (booleanFlag(flags, 'child-profile')) {
+      console.log(JSON.stringify({ profiles: await measureProfiles(flags) }));
+      return 0;
+    }
     if (booleanFlag(flags, 'child-onnx')) {
       console.log(JSON.stringify(await measureOnnx(flags)));
       return 0;
@@ -296,6 +329,27 @@ export const benchCommand: Command = {
     numberFlag(flags, 'threads', { integer: true, min: 1 });
     numberFlag(flags, 'rounds', { integer: true, min: 1 });
     const passThrough = ['runs', 'warmup', 'threads', 'rounds', 'train-config'].flatMap((k) => (stringFlag(flags, k) === undefined ? [] : [`--${k}`, stringFlag(flags, k)!]));
+
+    if (booleanFlag(flags, 'profile')) {
+      const top = numberFlag(flags, 'top', { integer: true, min: 1 }) ?? 25;
+      const presets = checkedPresets(list(flags, 'preset') ?? [PROFILE_PRESET]);
+      const batches = positiveInts(list(flags, 'batch') ?? ['1'], 'batch');
+      const backends = (list(flags, 'backend') as BackendName[] | undefined) ?? ['wasm'];
+      for (const b of backends) {
+        if (!(BACKEND_NAMES as readonly string[]).includes(b)) throw new UsageError(`unknown backend "${b}"`, `use one of: ${BACKEND_NAMES.join(', ')}`);
+      }
+      if (!booleanFlag(flags, 'no-train')) readConfigSpec(stringFlag(flags, 'train-config'));
+      const profiles: KernelProfile[] = [];
+      for (const backend of backends) {
+        log(`profiling on ${backend} ...`);
+        const args = ['--child-profile', '--backend', backend, '--preset', presets.join(','), '--batch', batches.join(','), ...passThrough];
+        if (booleanFlag(flags, 'no-train')) args.push('--no-train');
+        if (stringFlag(flags, 'wasm-matmul') !== undefined) args.push('--wasm-matmul', stringFlag(flags, 'wasm-matmul')!);
+        profiles.push(...runChild<{ profiles: KernelProfile[] }>(args, json).profiles);
+      }
+      console.log(json ? JSON.stringify({ profiles }) : profiles.map((p) => profileTable(p, top)).join('\n\n'));
+      return 0;
+    }
 
     if (booleanFlag(flags, 'compare-onnx')) {
       if (stringFlag(flags, 'backend') !== undefined && stringFlag(flags, 'backend') !== 'wasm') {

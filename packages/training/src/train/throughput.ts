@@ -26,6 +26,50 @@ export interface TrainingThroughput {
   backend: string;
 }
 
+/** A benchmark training step on random data: see createTrainingStep. */
+export interface TrainingStepRunner {
+  /** One full step: forward, backward with label smoothing, clipping, AdamW. */
+  step(): void;
+  /** Restores the weights (unless keepWeights) and the model's mode, and frees the data and optimizer. */
+  dispose(): void;
+}
+
+/**
+ * The step `measureTrainingThroughput` times, for callers that time or
+ * profile it themselves (`vit bench --profile`): full steps on random images
+ * of the model's input size with AdamW (lr 1e-4, weight decay 0.05).
+ */
+export function createTrainingStep(model: TrainableModel, options: { batch?: number; keepWeights?: boolean } = {}): TrainingStepRunner {
+  const batch = options.batch ?? 32;
+  if (!Number.isInteger(batch) || batch < 1) throw new TrainingConfigError(`batch must be a positive integer, got ${batch}`);
+  const { imageSize, inChannels, numClasses } = model.config;
+  const params = model.namedParameters();
+  const saved = options.keepWeights ? undefined : new Map([...params].map(([k, p]) => [k, p.variable.clone()]));
+  const optimizer = new AdamW(optimizedParameters(params), { lr: 1e-4, weightDecay: 0.05 });
+  const rng = new Rng(0);
+  const x = tf.randomNormal([batch, imageSize[0], imageSize[1], inChannels], 0, 1, 'float32', 1) as tf.Tensor4D;
+  const y = tf.tensor1d(Array.from({ length: batch }, (_, i) => i % Math.max(1, numClasses)), 'int32');
+  const wasTraining = model.training;
+  model.train();
+  return {
+    step(): void {
+      const { grads } = lossAndGradients(model, [{ x, targets: y }], { labelSmoothing: 0.1, rng });
+      const clipped = clipByGlobalNorm(grads, 1);
+      optimizer.step(clipped.grads);
+      tf.dispose([...Object.values(grads), ...Object.values(clipped.grads)]);
+    },
+    dispose(): void {
+      model.train(wasTraining);
+      tf.dispose([x, y]);
+      optimizer.dispose();
+      if (saved) {
+        for (const [k, p] of params) p.variable.assign(saved.get(k)!);
+        tf.dispose([...saved.values()]);
+      }
+    },
+  };
+}
+
 /**
  * Training speed of `model` on the current backend: full steps (forward,
  * backward with label smoothing, clipping, AdamW) on random images of the
@@ -40,34 +84,14 @@ export function measureTrainingThroughput(model: TrainableModel, options: Throug
     if (!Number.isInteger(v) || v < 1) throw new TrainingConfigError(`${k} must be a positive integer, got ${v}`);
   }
   if (!Number.isInteger(warmup) || warmup < 0) throw new TrainingConfigError(`warmupSteps must be an integer >= 0, got ${warmup}`);
-  const { imageSize, inChannels, numClasses } = model.config;
-  const params = model.namedParameters();
-  const saved = options.keepWeights ? undefined : new Map([...params].map(([k, p]) => [k, p.variable.clone()]));
-  const optimizer = new AdamW(optimizedParameters(params), { lr: 1e-4, weightDecay: 0.05 });
-  const rng = new Rng(0);
-  const x = tf.randomNormal([batch, imageSize[0], imageSize[1], inChannels], 0, 1, 'float32', 1) as tf.Tensor4D;
-  const y = tf.tensor1d(Array.from({ length: batch }, (_, i) => i % Math.max(1, numClasses)), 'int32');
-  const wasTraining = model.training;
-  model.train();
-  const step = (): void => {
-    const { grads } = lossAndGradients(model, [{ x, targets: y }], { labelSmoothing: 0.1, rng });
-    const clipped = clipByGlobalNorm(grads, 1);
-    optimizer.step(clipped.grads);
-    tf.dispose([...Object.values(grads), ...Object.values(clipped.grads)]);
-  };
+  const runner = createTrainingStep(model, { batch, ...(options.keepWeights ? { keepWeights: true } : {}) });
   try {
-    for (let i = 0; i < warmup; i++) step();
+    for (let i = 0; i < warmup; i++) runner.step();
     const t0 = performance.now();
-    for (let i = 0; i < steps; i++) step();
+    for (let i = 0; i < steps; i++) runner.step();
     const ms = (performance.now() - t0) / steps;
     return { imagesPerSecond: (batch * 1000) / ms, msPerStep: ms, batch, steps, backend: tf.getBackend() };
   } finally {
-    model.train(wasTraining);
-    tf.dispose([x, y]);
-    optimizer.dispose();
-    if (saved) {
-      for (const [k, p] of params) p.variable.assign(saved.get(k)!);
-      tf.dispose([...saved.values()]);
-    }
+    runner.dispose();
   }
 }
