@@ -1,6 +1,8 @@
 // Spawns `vit bench` on a small configuration and checks what it reports.
 import { spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -48,6 +50,35 @@ describe('vit bench', () => {
       expect(row['batch']).toBe(128);
       expect(row['img_per_s']).toBeGreaterThan(0);
     }
+  });
+
+  it('--profile lists the kernels of a training step and a forward pass, with totals that add up', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vit-bench-profile-'));
+    const config = join(dir, 'tiny.json');
+    writeFileSync(config, JSON.stringify({ imageSize: 28, patchSize: 7, inChannels: 1, embedDim: 16, depth: 1, numHeads: 2, mlpDim: 32, numClasses: 10 }));
+    const r = vit('--profile', '--train-config', config, '--preset', 'vit_tiny_patch16_224', '--batch', '1', '--json');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    type Row = { name: string; count: number; ms: number };
+    const { profiles } = JSON.parse(r.stdout) as { profiles: { label: string; backend: string; kernel_count: number; kernel_ms: number; unprofiled_ms: number; new_tensors: number; kernels: Row[]; scopes: Row[] }[] };
+    expect(profiles.map((p) => p.label)).toEqual(['train step: tiny.json (28x28x1, patch 7, dim 16, depth 1), batch 128', 'forward: vit_tiny_patch16_224, batch 1']);
+    for (const p of profiles) {
+      expect(p.backend).toBe('wasm');
+      expect(p.kernels.length).toBeGreaterThan(5);
+      for (const k of p.kernels) expect(k.count).toBeGreaterThan(0);
+      expect(p.kernels.reduce((s, k) => s + k.count, 0)).toBe(p.kernel_count);
+      expect(p.kernels.reduce((s, k) => s + k.ms, 0)).toBeCloseTo(p.kernel_ms, 6);
+      // Slowest first; op scopes (custom-gradient wrappers) are not kernels.
+      expect(p.kernels.map((k) => k.ms)).toEqual([...p.kernels.map((k) => k.ms)].sort((a, b) => b - a));
+      expect(p.kernels.map((k) => k.name)).not.toContain('fusedMatMul__op');
+      expect(p.unprofiled_ms).toBeGreaterThan(0);
+      expect(p.new_tensors).toBe(0);
+    }
+    const [train, forward] = profiles;
+    // A training step runs the forward pass's products and their gradients.
+    expect(train!.kernels.find((k) => k.name === 'BatchMatMul')!.count).toBeGreaterThan(2);
+    // ViT-Ti/16: 12 blocks x 4 linear layers, the patch embedding and the head.
+    expect(forward!.kernels.find((k) => k.name === '_FusedMatMul')!.count).toBe(50);
   });
 
   it('rejects bad flags with one line and a non-zero exit code', () => {
