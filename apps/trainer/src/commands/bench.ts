@@ -15,6 +15,7 @@ import { forwardFlopsPerImage } from '../bench/flops.js';
 import { median, timeInference } from '../bench/measure.js';
 import { compareWithOnnxRuntime, type OnnxComparison } from '../bench/onnx/compare.js';
 import { profileForward, profileTable, profileTrainingStep, type KernelProfile } from '../bench/profile.js';
+import { measureTorchTraining, type TorchComparison } from '../bench/torch.js';
 import { measureTrainingModel, trainingModelLabel } from '../bench/training.js';
 import { readConfigSpec } from '../train/model_setup.js';
 
@@ -46,6 +47,7 @@ const WASM_MATMULS: readonly WasmMatMul[] = ['simd', 'stock'];
 
 const USAGE = `usage: vit bench [--preset NAME[,NAME...]] [--batch N[,N...]] [--backend NAME[,NAME...]] [--runs N] [--warmup N] [--json]
        vit bench --profile [--preset NAME] [--batch N] [--backend NAME[,NAME...]] [--threads N] [--top N] [--json]
+       vit bench --compare-torch [--train-config C] [--threads N] [--runs N] [--warmup N] [--rounds N] [--json]
        vit bench --compare-onnx [--preset NAME[,NAME...]] [--batch N[,N...]] [--threads N] [--runs N] [--rounds N] [--json]
 
 Measures inference of timm presets (median latency after warm-up, img/s, achieved
@@ -71,6 +73,13 @@ backend wasm). Per-kernel timing adds overhead: compare counts and shares, and
 wall times only between profiles.
 
   --top N           rows per table (default 25; --json always lists all)
+
+--compare-torch measures training img/s of the trainer's default model (or
+--train-config) on vitkit wasm and under PyTorch on CPU (bench/pytorch_train.py:
+same model and step, random data, batch 128), alternating --rounds times (default
+3), both with --threads threads (default 2), and reports the medians and their
+ratio. PyTorch runs under /usr/bin/python3 (Debian's python3-torch) unless
+VITKIT_PYTHON names another interpreter.
 
 --compare-onnx exports the same seeded ViT (same weights) to ONNX, runs it under
 onnxruntime-node and under vitkit on wasm in one process, checks that the logits
@@ -297,6 +306,7 @@ export const benchCommand: Command = {
     profile: { type: 'boolean' },
     'child-profile': { type: 'boolean' },
     'compare-onnx': { type: 'boolean' },
+    'compare-torch': { type: 'boolean' },
     'no-train': { type: 'boolean' },
     json: { type: 'boolean' },
     child: { type: 'boolean' },
@@ -348,6 +358,48 @@ export const benchCommand: Command = {
         profiles.push(...runChild<{ profiles: KernelProfile[] }>(args, json).profiles);
       }
       console.log(json ? JSON.stringify({ profiles }) : profiles.map((p) => profileTable(p, top)).join('\n\n'));
+      return 0;
+    }
+
+    if (booleanFlag(flags, 'compare-torch')) {
+      const threads = numberFlag(flags, 'threads', { integer: true, min: 1 }) ?? 2;
+      const steps = numberFlag(flags, 'runs', { integer: true, min: 1 }) ?? 5;
+      const warmup = numberFlag(flags, 'warmup', { integer: true, min: 0 }) ?? 1;
+      const rounds = numberFlag(flags, 'rounds', { integer: true, min: 1 }) ?? 3;
+      const config = stringFlag(flags, 'train-config');
+      readConfigSpec(config);
+      const torchConfig = config === undefined || !config.endsWith('.json') ? undefined : config;
+      if (config !== undefined && torchConfig === undefined) throw new UsageError('--compare-torch takes a config.json as --train-config, not a preset');
+      const vitkit: BenchResult[] = [];
+      const torch: ReturnType<typeof measureTorchTraining>[] = [];
+      const loadBefore = loadavg()[0]!;
+      for (let r = 0; r < rounds; r++) {
+        log(`round ${r + 1}/${rounds}: vitkit (wasm, ${threads} threads) ...`);
+        vitkit.push(runChild<BenchResult>(['--child-train', '--backend', 'wasm', '--threads', String(threads), '--runs', String(steps), '--warmup', String(warmup), ...(config === undefined ? [] : ['--train-config', config])], true));
+        log(`round ${r + 1}/${rounds}: PyTorch (CPU, ${threads} threads) ...`);
+        torch.push(measureTorchTraining({ threads, steps, warmup: Math.max(1, warmup), ...(torchConfig === undefined ? {} : { config: torchConfig }) }));
+      }
+      const v = median(vitkit.map((r) => r.img_per_s));
+      const t = median(torch.map((r) => r.img_per_s));
+      const comparison: TorchComparison = {
+        model: vitkit[0]!.preset,
+        threads,
+        batch: vitkit[0]!.batch,
+        vitkit_img_per_s: vitkit.map((r) => r.img_per_s),
+        pytorch_img_per_s: torch.map((r) => r.img_per_s),
+        vitkit_median: v,
+        pytorch_median: t,
+        ratio: round(v / t, 3),
+        torch: torch[0]!.torch,
+        load_before: round(loadBefore, 2),
+        load_after: round(loadavg()[0]!, 2),
+      };
+      if (json) console.log(JSON.stringify({ torch: comparison }));
+      else {
+        const head = ['model', 'threads', 'batch', 'vitkit wasm img/s', `PyTorch ${comparison.torch} img/s`, 'ratio', 'load'];
+        const row = [comparison.model, String(threads), String(comparison.batch), `${v.toFixed(1)} (${comparison.vitkit_img_per_s.map((x) => x.toFixed(0)).join(', ')})`, `${t.toFixed(1)} (${comparison.pytorch_img_per_s.map((x) => x.toFixed(0)).join(', ')})`, `${comparison.ratio.toFixed(2)}x`, `${comparison.load_before.toFixed(2)} -> ${comparison.load_after.toFixed(2)}`];
+        console.log(table(head, [row], 1));
+      }
       return 0;
     }
 
