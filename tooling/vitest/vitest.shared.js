@@ -13,8 +13,11 @@ export function vitkitVitestConfig(overrides = {}) {
     test: {
       environment: 'node',
       include: ['test/**/*.test.ts'],
-      testTimeout: 60_000,
-      hookTimeout: 60_000,
+      // A limit catches a hang, not a slow machine: the wasm leak tests (1,000
+      // predictions) passed in ~20 s alone but timed out at 60 s with two CI
+      // runs side by side on 2 cores; 300 s allows a machine 3x slower than that.
+      testTimeout: 300_000,
+      hookTimeout: 300_000,
       // tfjs backends are global state: one file at a time per worker keeps
       // tensor-count assertions meaningful.
       pool: 'forks',
