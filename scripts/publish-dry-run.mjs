@@ -29,13 +29,22 @@ for (const dir of readdirSync(join(root, 'packages'))) {
   }
 }
 
+/**
+ * The environment without the npm_config_* variables that `npm test` / pnpm
+ * export to their scripts: npm, run by pnpm publish, warns about each of them
+ * ("Unknown env config"), which is not a problem of the packages.
+ */
+function cleanEnv() {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_config_/i.test(k)));
+}
+
 const home = mkdtempSync(join(tmpdir(), 'vitkit-publish-'));
 const npmrc = join(home, '.npmrc');
 writeFileSync(npmrc, '//registry.npmjs.org/:_authToken=dry-run-placeholder\n');
 const r = spawnSync('npx', ['-y', 'pnpm@10', 'publish', '-r', '--dry-run', '--no-git-checks', '--filter', './packages/*'], {
   cwd: root,
   encoding: 'utf8',
-  env: { ...process.env, npm_config_userconfig: npmrc },
+  env: { ...cleanEnv(), npm_config_userconfig: npmrc },
 });
 rmSync(home, { recursive: true, force: true });
 const output = `${r.stdout}\n${r.stderr}`;
