@@ -223,6 +223,24 @@ function squareImage(config: ViTConfig, what: string): number {
   return h;
 }
 
+/** The encoder fields transformers' ViT and DINOv2 configs spell alike. */
+function encoderFieldsToHF(config: ViTConfig): HFConfigJson {
+  const [h, w] = config.imageSize;
+  return {
+    hidden_size: config.embedDim,
+    num_hidden_layers: config.depth,
+    num_attention_heads: config.numHeads,
+    hidden_dropout_prob: config.dropout,
+    attention_probs_dropout_prob: config.attentionDropout,
+    initializer_range: 0.02,
+    layer_norm_eps: config.layerNormEps,
+    image_size: h === w ? h : [h, w],
+    patch_size: config.patchSize,
+    num_channels: config.inChannels,
+    qkv_bias: config.qkvBias,
+  };
+}
+
 function dinov2ToHF(config: ViTConfig, registers: boolean): HFConfigJson {
   const what = registers ? 'Dinov2WithRegistersModel' : 'Dinov2Model';
   const ratio = config.mlpDim / config.embedDim;
@@ -243,23 +261,12 @@ function dinov2ToHF(config: ViTConfig, registers: boolean): HFConfigJson {
       ...(Math.floor(config.embedDim * ratio) === config.mlpDim ? [] : [`mlpDim ${config.mlpDim} as an mlp_ratio`]),
     ],
   );
-  const [h, w] = config.imageSize;
   return {
     architectures: [what],
     model_type: registers ? 'dinov2_with_registers' : 'dinov2',
-    hidden_size: config.embedDim,
-    num_hidden_layers: config.depth,
-    num_attention_heads: config.numHeads,
+    ...encoderFieldsToHF(config),
     mlp_ratio: ratio,
     hidden_act: ACT_TO_HF[config.activation],
-    hidden_dropout_prob: config.dropout,
-    attention_probs_dropout_prob: config.attentionDropout,
-    initializer_range: 0.02,
-    layer_norm_eps: config.layerNormEps,
-    image_size: h === w ? h : [h, w],
-    patch_size: config.patchSize,
-    num_channels: config.inChannels,
-    qkv_bias: config.qkvBias,
     layerscale_value: config.layerScaleInit,
     drop_path_rate: config.dropPath,
     use_swiglu_ffn: false,
@@ -327,23 +334,12 @@ export function configToHF(config: ViTConfig, convention: Convention = 'hf'): HF
   }
   const what = deit ? 'DeiTForImageClassificationWithTeacher' : 'ViT';
   requireFields(config, what, { ...PLAIN, distilled: deit, activation: 'gelu' }, deit && config.numClasses === 0 ? ['numClasses 0 (needs its two classifiers)'] : []);
-  const [h, w] = config.imageSize;
   return {
     architectures: [deit ? 'DeiTForImageClassificationWithTeacher' : config.numClasses > 0 ? 'ViTForImageClassification' : 'ViTModel'],
     model_type: deit ? 'deit' : 'vit',
-    hidden_size: config.embedDim,
-    num_hidden_layers: config.depth,
-    num_attention_heads: config.numHeads,
+    ...encoderFieldsToHF(config),
     intermediate_size: config.mlpDim,
     hidden_act: 'gelu',
-    hidden_dropout_prob: config.dropout,
-    attention_probs_dropout_prob: config.attentionDropout,
-    initializer_range: 0.02,
-    layer_norm_eps: config.layerNormEps,
-    image_size: h === w ? h : [h, w],
-    patch_size: config.patchSize,
-    num_channels: config.inChannels,
-    qkv_bias: config.qkvBias,
     encoder_stride: config.patchSize,
     ...idLabels(config),
   };

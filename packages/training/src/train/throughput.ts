@@ -90,7 +90,7 @@ export function measureTrainingThroughput(model: TrainableModel, options: Throug
     const t0 = performance.now();
     for (let i = 0; i < steps; i++) runner.step();
     const ms = (performance.now() - t0) / steps;
-    return { imagesPerSecond: (batch * 1000) / ms, msPerStep: ms, batch, steps, backend: tf.getBackend() };
+    return { imagesPerSecond: (batch * 1000) / ms, msPerStep: ms, batch, steps, backend: tf.engine().backendName };
   } finally {
     runner.dispose();
   }
