@@ -24,6 +24,12 @@ const CASES: [number[], number[], boolean, boolean][] = [
   [[1, 29, 37], [1, 29, 23], true, false],
   [[29, 37], [23, 29], true, true],
   [[3, 4, 0], [3, 0, 5], false, false],
+  // Items of SLICED_MIN_WORK multiply-adds or more (70 * 40 * 50): item by item on XNNPACK.
+  [[3, 70, 40], [3, 40, 50], false, false],
+  [[3, 40, 70], [3, 50, 40], true, true],
+  [[2, 70, 40], [2, 50, 40], false, true],
+  [[1, 70, 40], [3, 40, 50], false, false],
+  [[3, 70, 40], [40, 50], false, false],
 ];
 
 function values(shape: number[], rng: Rng): Float32Array {

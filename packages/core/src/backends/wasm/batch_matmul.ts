@@ -11,9 +11,14 @@ import { WasmKernelOverride } from './kernel_override.js';
  * - unbatched untransposed products to the stock kernel (XNNPACK);
  * - unbatched transposed products (tfjs's matMul gradients) to an explicit
  *   transpose (a cheap copy) and then the stock kernel, untransposed;
- * - batched products (attention and its gradients) to a small SIMD module
- *   (batch_matmul.wat, ~6 GMAC/s on one core): operands are copied into its
- *   memory, multiplied, and the product copied back.
+ * - batched products whose items are large (ViT-Ti/16 and larger attention:
+ *   SLICED_MIN_WORK multiply-adds or more each) item by item to the stock
+ *   kernel (XNNPACK, on the backend's threads), each item copied into a 2-D
+ *   tensor first: ~30% faster ViT-Ti/16 inference at batch 1 than the SIMD
+ *   module (one core);
+ * - other batched products (small attention, e.g. Fashion-MNIST models) to a
+ *   small SIMD module (batch_matmul.wat, ~6 GMAC/s on one core): operands are
+ *   copied into its memory, multiplied, and the product copied back.
  * Non-float32 inputs and batch shapes that do not flatten (e.g. [2,1] with
  * [1,3]) go to the stock kernel. Measurements: docs/experiments/wasm-matmul.md.
  */
@@ -95,6 +100,48 @@ function unbatched(
   return out;
 }
 
+/**
+ * Multiply-adds per item (m * k * n) from which a batched product runs item by
+ * item on XNNPACK. Each item costs a few copies and an XNNPACK operator setup;
+ * measured in docs/experiments/wasm-matmul.md (ViT-Ti/16 attention, 197^2 * 64
+ * = 2.5M per item, wins by ~30% end to end; Fashion-MNIST attention, 50^2 * 16
+ * = 40K, is faster on the SIMD module).
+ */
+export const SLICED_MIN_WORK = 131_072;
+
+/** Tuning read at each call; only benchmarks change it (to compare both paths in one process). */
+export const wasmMatMulTuning = { slicedMinWork: SLICED_MIN_WORK };
+
+/** Copies `size` floats from `src` at `from` into a new [rows, cols] tensor. */
+function itemCopy(backend: WasmBackendLike, src: tf.TensorInfo, from: number, rows: number, cols: number): tf.TensorInfo {
+  const item = backend.makeOutput([rows, cols], 'float32');
+  const size = rows * cols;
+  heapFloats(backend, item, size).set(heapFloats(backend, src, tf.util.sizeFromShape(src.shape)).subarray(from, from + size));
+  return item;
+}
+
+/** A batched product item by item through the stock kernel (XNNPACK); operands already untransposed. */
+function itemByItem(
+  args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap },
+  backend: WasmBackendLike,
+  out: tf.TensorInfo,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  dims: { batch: number; batchA: number; batchB: number; m: number; k: number; n: number },
+): void {
+  const { batch, batchA, batchB, m, k, n } = dims;
+  const attrs = { ...args.attrs, transposeA: false, transposeB: false };
+  for (let i = 0; i < batch; i++) {
+    const ai = itemCopy(backend, a, batchA === 1 ? 0 : i * m * k, m, k);
+    const bi = itemCopy(backend, b, batchB === 1 ? 0 : i * k * n, k, n);
+    const ci = stockKernel().kernelFunc({ ...args, inputs: { a: ai, b: bi }, attrs } as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+    heapFloats(backend, out, batch * m * n).set(heapFloats(backend, ci, m * n), i * m * n);
+    backend.disposeData(ai.dataId);
+    backend.disposeData(bi.dataId);
+    backend.disposeData(ci.dataId);
+  }
+}
+
 function batchMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo | tf.TensorInfo[] {
   const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
   const { transposeA, transposeB } = args.attrs as unknown as BatchMatMulAttrs;
@@ -117,6 +164,14 @@ function batchMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; at
   const out = backend.makeOutput([...outBatchShape, m, n], 'float32');
   const outSize = batch * m * n;
   if (outSize === 0) return out;
+  if (m * k * n >= wasmMatMulTuning.slicedMinWork) {
+    const a2 = transposeA ? transposeLast(backend, a) : a;
+    const b2 = transposeB ? transposeLast(backend, b) : b;
+    itemByItem(args, backend, out, a2, b2, { batch, batchA, batchB, m, k, n });
+    if (a2 !== a) backend.disposeData(a2.dataId);
+    if (b2 !== b) backend.disposeData(b2.dataId);
+    return out;
+  }
   const exports = simd!;
   const aSize = batchA * m * k;
   const bSize = batchB * k * n;
