@@ -6,6 +6,7 @@ import {
   checkInferredClassCount,
   defaultAugmentation,
   disposeRunCheckpoint,
+  embedDataset,
   GradientWorkerPool,
   loadDataset,
   restoreTrainer,
@@ -108,7 +109,12 @@ export async function openSession(settings: RunSettings, o: SessionOptions): Pro
   let trainer: Trainer;
   try {
     if (o.workers > 1) pool = await GradientWorkerPool.start({ count: o.workers - 1, config: model.config, backend: o.backend });
+    // A resumed probe embeds with the checkpoint's backbone (the same as the run's: it is frozen).
+    if (settings.cacheEmbeddings && checkpoint) model.loadStateDict(checkpoint.weights);
+    const embeddings = settings.cacheEmbeddings ? embedDataset(model, split.train) : undefined;
+    if (embeddings) o.log(`embedded ${embeddings.count} training images once (${embeddings.rowShape.join('x')} features each)`);
     trainer = new Trainer(model, split.train, {
+      ...(embeddings ? { embeddings } : {}),
       ...settings.trainer,
       ...(pool ? { workers: pool } : {}),
       warmup: Math.min(warmupSteps(settings.warmup, totalSteps), totalSteps),
