@@ -101,6 +101,11 @@ export async function openSession(settings: RunSettings, o: SessionOptions): Pro
     seed,
   });
   const model = setup.model;
+  // Fine-tuning: inputs normalized as the checkpoint was trained (channels permitting); augmentation stays on top.
+  const norm = setup.normalization;
+  if (norm && norm.mean.length === c && dataset.train.images instanceof Uint8Array) {
+    for (const ds of [dataset.train, dataset.test]) if (ds) ds.normalization = norm;
+  }
   const split = trainValSplit(dataset.train, settings.valSplit, seed);
   const perStep = (settings.trainer.batchSize ?? 1) * (settings.trainer.gradAccum ?? 1);
   const totalSteps = settings.trainer.steps ?? (settings.trainer.epochs ?? 1) * Math.max(1, Math.floor(split.train.shape[0] / perStep));
