@@ -241,7 +241,8 @@ describe('web demo in Chromium', () => {
     await idle(first.page);
     expect(await errorsShown(first.page)).toEqual([]);
     expect(await first.page.evaluate(() => window.vitkit.model?.fromCache)).toBe(false);
-    const progress = await first.page.evaluate(() => window.vitkit.lastProgress);
+    // The weights' download was reported to the end (config.json and preprocessor_config.json are looked for after them).
+    const progress = await first.page.evaluate(() => window.vitkit.progressByFile['timm.safetensors']);
     expect(progress?.total).toBe(readFileSync(fixture('timm.safetensors')).length);
     expect(progress?.loaded).toBe(progress?.total);
     const downloads = server.hits.get('/fixtures/vit-micro/timm.safetensors');

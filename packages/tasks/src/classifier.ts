@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '@vitkit/core';
 import { disposeViTOutput } from '@vitkit/vit';
 import type { ImageInput } from './images.js';
-import { loadTaskModel, TaskModel, type ModelSource, type TaskOptions } from './model_source.js';
+import { loadTaskModel, TaskModel, type ModelSource, type PrepareOptions, type TaskOptions } from './model_source.js';
 
 /** One class of one image. */
 export interface Classification {
@@ -20,7 +20,7 @@ export interface Prediction {
   logits: number[];
 }
 
-export interface ClassifyOptions {
+export interface ClassifyOptions extends PrepareOptions {
   /** Classes per image, best first (default 5). */
   topK?: number;
 }
@@ -51,10 +51,13 @@ export class ImageClassifier extends TaskModel {
 
   /** Top classes and logits for each image of a batch (a list, or a [B, H, W, C] tensor). */
   async predict(images: ImageInput | readonly ImageInput[], options: ClassifyOptions = {}): Promise<Prediction[]> {
-    if (this.config.numClasses === 0) {
-      throw new ConfigError('this model has no classifier (num_classes 0)', 'load it with loadImageEmbedder to get its features');
+    if (this.details.head !== 'classifier') {
+      throw new ConfigError(
+        this.details.head === 'projection' ? "this model's head is CLIP's visual_projection (image embeddings), not a classifier" : 'this model has no classifier (num_classes 0)',
+        'load it with loadImageEmbedder to get its embeddings',
+      );
     }
-    const input = await this.preprocess(images);
+    const input = await this.preprocess(images, options);
     try {
       const out = this.model.forward(input);
       try {
