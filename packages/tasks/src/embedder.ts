@@ -42,35 +42,49 @@ export class ImageEmbedder extends TaskModel {
 
   /** One vector per image, in order (a [B, H, W, C] tensor counts as B images). */
   async embed(images: ImageInput | readonly ImageInput[], options: EmbedOptions = {}): Promise<Float32Array[]> {
-    const pooling = options.pooling ?? 'model';
-    if (!EMBED_POOLINGS.includes(pooling)) throw new ConfigError(`unknown pooling "${String(pooling)}"`, `use one of: ${EMBED_POOLINGS.join(', ')}`);
-    if (pooling === 'cls' && !this.config.classToken) throw new ConfigError('this model has no class token', 'use pooling "model" or "mean"');
+    this.checkPooling(options.pooling ?? 'model');
     const input = await this.preprocess(images, options);
     try {
-      const out = this.model.forward(input, { returnTokens: pooling !== 'model' && pooling !== 'pooled' });
-      try {
-        const prefix = numPrefixTokens(this.config);
-        const pooled = tf.tidy(() => {
-          if (pooling === 'model') return this.projects ? out.logits : out.features;
-          if (pooling === 'pooled') return out.features;
-          const tokens = out.tokens!;
-          if (pooling === 'cls') return tf.squeeze(tf.slice(tokens, [0, 0, 0], [-1, 1, -1]), [1]);
-          if (pooling === 'mean') return tf.mean(tf.slice(tokens, [0, prefix, 0], [-1, -1, -1]), 1);
-          return tokens;
-        });
-        const batch = pooled.shape[0]!;
-        const data = pooled.dataSync() as Float32Array;
-        if (pooled !== out.features && pooled !== out.tokens && pooled !== out.logits) pooled.dispose();
-        const size = data.length / batch;
-        const vectors = Array.from({ length: batch }, (_, i) => Float32Array.from(data.subarray(i * size, (i + 1) * size)));
-        if (options.normalize) for (const v of vectors) normalizeRows(v, pooling === 'tokens' ? this.config.embedDim : size);
-        return vectors;
-      } finally {
-        disposeViTOutput(out);
-      }
+      return await this.embedPreprocessed(input, options);
     } finally {
       input.dispose();
     }
+  }
+
+  /**
+   * One vector per image of a batch that is already preprocessed ([B, H, W, C], normalized as the
+   * model expects: what `preprocess()` returns, or a .npy made by the model's Python pipeline).
+   * The caller keeps and disposes `batch`.
+   */
+  async embedPreprocessed(batch: tf.Tensor4D, options: Omit<EmbedOptions, 'preprocess'> = {}): Promise<Float32Array[]> {
+    const pooling = options.pooling ?? 'model';
+    this.checkPooling(pooling);
+    const out = this.model.forward(batch, { returnTokens: pooling !== 'model' && pooling !== 'pooled' });
+    try {
+      const prefix = numPrefixTokens(this.config);
+      const pooled = tf.tidy(() => {
+        if (pooling === 'model') return this.projects ? out.logits : out.features;
+        if (pooling === 'pooled') return out.features;
+        const tokens = out.tokens!;
+        if (pooling === 'cls') return tf.squeeze(tf.slice(tokens, [0, 0, 0], [-1, 1, -1]), [1]);
+        if (pooling === 'mean') return tf.mean(tf.slice(tokens, [0, prefix, 0], [-1, -1, -1]), 1);
+        return tokens;
+      });
+      const rows = pooled.shape[0]!;
+      const data = (await pooled.data()) as Float32Array;
+      if (pooled !== out.features && pooled !== out.tokens && pooled !== out.logits) pooled.dispose();
+      const size = data.length / rows;
+      const vectors = Array.from({ length: rows }, (_, i) => Float32Array.from(data.subarray(i * size, (i + 1) * size)));
+      if (options.normalize) for (const v of vectors) normalizeRows(v, pooling === 'tokens' ? this.config.embedDim : size);
+      return vectors;
+    } finally {
+      disposeViTOutput(out);
+    }
+  }
+
+  private checkPooling(pooling: EmbedPooling): void {
+    if (!EMBED_POOLINGS.includes(pooling)) throw new ConfigError(`unknown pooling "${String(pooling)}"`, `use one of: ${EMBED_POOLINGS.join(', ')}`);
+    if (pooling === 'cls' && !this.config.classToken) throw new ConfigError('this model has no class token', 'use pooling "model" or "mean"');
   }
 }
 
