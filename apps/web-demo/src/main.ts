@@ -208,6 +208,13 @@ class App {
       modelFiles.value = '';
       if (files.length) this.track(() => this.loadModel({ kind: 'files', files }, true));
     });
+    // A folder's files all go to the task layer, which picks the weights and JSON files and leaves the rest.
+    const modelFolder = byId('model-folder', HTMLInputElement);
+    modelFolder.addEventListener('change', () => {
+      const files = [...(modelFolder.files ?? [])];
+      modelFolder.value = '';
+      if (files.length) this.track(() => this.loadModel({ kind: 'files', files }, true));
+    });
     const urlForm = byId('model-url-form', HTMLFormElement);
     const urlInput = byId('model-url', HTMLInputElement);
     urlForm.addEventListener('submit', (e) => {
