@@ -19,20 +19,21 @@ import type { FloatStorage, KernelArgs } from './storage.js';
 export const LAYER_NORM_KERNEL = 'VitkitLayerNorm';
 export const LAYER_NORM_GRAD_KERNEL = 'VitkitLayerNormGrad';
 
+/** A tuple of N float32 views (taken after every allocation: a wasm allocation may move the heap). */
+type Views<N extends number, T extends Float32Array[] = []> = T['length'] extends N ? T : Views<N, [...T, Float32Array]>;
+
+/** Row length (the last axis) and row count of `x`. */
+function rowsOf(x: tf.TensorInfo): { dim: number; rows: number } {
+  const dim = x.shape[x.shape.length - 1]!;
+  return { dim, rows: dim === 0 ? 0 : tf.util.sizeFromShape(x.shape) / dim };
+}
+
 export function layerNormKernel(args: KernelArgs, storage: FloatStorage): tf.TensorInfo[] {
   const { x, gamma, beta } = args.inputs as { x: tf.TensorInfo; gamma: tf.TensorInfo; beta: tf.TensorInfo };
   const eps = args.attrs!['eps'] as number;
-  const dim = x.shape[x.shape.length - 1]!;
-  const rows = dim === 0 ? 0 : tf.util.sizeFromShape(x.shape) / dim;
-  const yInfo = storage.alloc(x.shape);
-  const meanInfo = storage.alloc([rows]);
-  const rstdInfo = storage.alloc([rows]);
-  const X = storage.view(x);
-  const G = storage.view(gamma);
-  const B = storage.view(beta);
-  const Y = storage.view(yInfo);
-  const M = storage.view(meanInfo);
-  const R = storage.view(rstdInfo);
+  const { dim, rows } = rowsOf(x);
+  const outputs = [storage.alloc(x.shape), storage.alloc([rows]), storage.alloc([rows])];
+  const [X, G, B, Y, M, R] = [x, gamma, beta, ...outputs].map((t) => storage.view(t)) as Views<6>;
   for (let r = 0, o = 0; r < rows; r++, o += dim) {
     let s = 0;
     for (let j = 0; j < dim; j++) s += X[o + j]!;
@@ -47,22 +48,14 @@ export function layerNormKernel(args: KernelArgs, storage: FloatStorage): tf.Ten
     R[r] = rs;
     for (let j = 0; j < dim; j++) Y[o + j] = (X[o + j]! - mu) * rs * G[j]! + B[j]!;
   }
-  return [yInfo, meanInfo, rstdInfo];
+  return outputs;
 }
 
 export function layerNormGradKernel(args: KernelArgs, storage: FloatStorage): tf.TensorInfo[] {
   const { dy, x, gamma, mean, rstd } = args.inputs as Record<'dy' | 'x' | 'gamma' | 'mean' | 'rstd', tf.TensorInfo>;
-  const dim = x.shape[x.shape.length - 1]!;
-  const rows = dim === 0 ? 0 : tf.util.sizeFromShape(x.shape) / dim;
-  const dxInfo = storage.alloc(x.shape);
-  const dgInfo = storage.alloc([dim]);
-  const dbInfo = storage.alloc([dim]);
-  const DY = storage.view(dy);
-  const X = storage.view(x);
-  const G = storage.view(gamma);
-  const M = storage.view(mean);
-  const R = storage.view(rstd);
-  const DX = storage.view(dxInfo);
+  const { dim, rows } = rowsOf(x);
+  const outputs = [storage.alloc(x.shape), storage.alloc([dim]), storage.alloc([dim])];
+  const [DY, X, G, M, R, DX, DG, DB] = [dy, x, gamma, mean, rstd, ...outputs].map((t) => storage.view(t)) as Views<8>;
   const dG = new Float64Array(dim);
   const dB = new Float64Array(dim);
   for (let r = 0, o = 0; r < rows; r++, o += dim) {
@@ -86,9 +79,9 @@ export function layerNormGradKernel(args: KernelArgs, storage: FloatStorage): tf
       DX[o + j] = rs * (DY[o + j]! * G[j]! - mG - xh * mGX);
     }
   }
-  storage.view(dgInfo).set(dG);
-  storage.view(dbInfo).set(dB);
-  return [dxInfo, dgInfo, dbInfo];
+  DG.set(dG);
+  DB.set(dB);
+  return outputs;
 }
 
 /** The forward kernel's gradient: one backward kernel launch for dx, dgamma and dbeta. */
