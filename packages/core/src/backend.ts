@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendUnavailableError, ConfigError } from './errors.js';
+import { installFusedKernels, uninstallFusedKernels } from './backends/fused/index.js';
 import {
   installWasmKernels,
   prepareWasmBackend,
@@ -52,6 +53,13 @@ export interface SetupBackendOptions {
    * whole-input copies. false restores the stock kernels (for comparisons).
    */
   wasmKernels?: boolean;
+  /**
+   * Register vitkit's fused kernels for this backend (default true; wasm and
+   * cpu have them): multi-tensor AdamW, global-norm clipping and LayerNorm
+   * forward/backward, each one kernel launch instead of many. false removes
+   * them, and those ops run their composite tfjs ops (for comparisons).
+   */
+  fusedKernels?: boolean;
 }
 
 export interface BackendSetup {
@@ -225,6 +233,8 @@ async function activate(name: BackendName, options: SetupBackendOptions): Promis
     throw new BackendUnavailableError(`backend "${name}" failed to initialize${failed.length ? `: ${failed.join('; ')}` : ''}`, INSTALL_HINT[name]);
   }
   await tf.ready();
+  if (options.fusedKernels === false) uninstallFusedKernels(name);
+  else installFusedKernels(name);
   if (name === 'cpu') silenceCpuBanner();
   if (name === 'webgl') return { threads: 1, notes: [`WebGL ${String(tf.env().get('WEBGL_VERSION'))}`] };
   if (name === 'webgpu') {

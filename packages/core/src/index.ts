@@ -8,6 +8,16 @@ export * from './rng.js';
 export * from './backend.js';
 export { installWasmKernels, uninstallWasmKernels, wasmKernelsInstalled, WASM_FILES } from './backends/wasm/index.js';
 export type { WasmAssets, WasmFileName } from './backends/wasm/index.js';
+export {
+  ADAMW_KERNEL,
+  CLIP_BY_GLOBAL_NORM_KERNEL,
+  LAYER_NORM_KERNEL,
+  LAYER_NORM_GRAD_KERNEL,
+  installFusedKernels,
+  kernelRegistered,
+  uninstallFusedKernels,
+} from './backends/fused/index.js';
+export type { AdamWKernelAttrs, ClipKernelAttrs } from './backends/fused/index.js';
 export * from './io/npy.js';
 export * from './nn/functional.js';
 export { Linear, type LinearOptions } from './nn/linear.js';

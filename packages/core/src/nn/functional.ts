@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { kernelRegistered, LAYER_NORM_KERNEL } from '../backends/fused/index.js';
 import type { Activation } from '../config.js';
 import type { Rng } from '../rng.js';
 
@@ -20,8 +21,31 @@ export function linear(x: tf.Tensor, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor
   });
 }
 
-/** LayerNorm over the last axis, with biased variance as PyTorch computes it. */
+/**
+ * Above this many elements, outside gradient recording, the composite ops
+ * (multi-threaded SIMD on wasm) beat the single-threaded JS fused LayerNorm
+ * kernel; below it the one launch wins. Measured on wasm, 2 threads, medians
+ * of 8 alternating rounds (load ~11): [1, 197, 192] fused 2.4 vs composite
+ * 12.1 ms, [1, 50, 768] 3.9 vs 9.7 ms, [1, 197, 768] (ViT-B/16 at batch 1)
+ * 18.1 vs 10.4 ms (docs/experiments/training-speed.md).
+ */
+export const FUSED_LAYER_NORM_INFERENCE_MAX_SIZE = 1 << 16;
+
+function useLayerNormKernel(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor): boolean {
+  if (x.dtype !== 'float32' || gamma.dtype !== 'float32' || beta.dtype !== 'float32' || x.rank < 1) return false;
+  if (x.size > FUSED_LAYER_NORM_INFERENCE_MAX_SIZE && tf.engine().state.gradientDepth === 0) return false;
+  return kernelRegistered(LAYER_NORM_KERNEL);
+}
+
+/**
+ * LayerNorm over the last axis, with biased variance as PyTorch computes it:
+ * one fused kernel (forward, and one backward) where the active backend has
+ * it registered, the composite tfjs ops elsewhere.
+ */
 export function layerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor {
+  if (useLayerNormKernel(x, gamma, beta)) {
+    return tf.tidy(() => (tf.engine().runKernel(LAYER_NORM_KERNEL, { x, gamma, beta }, { eps }) as tf.Tensor[])[0]!);
+  }
   return tf.tidy(() => {
     const axis = x.rank - 1;
     const mean = tf.mean(x, axis, true);

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { ADAMW_KERNEL, kernelRegistered, type AdamWKernelAttrs } from '@vitkit/core';
 import { TrainingConfigError } from '../errors.js';
 
 export interface AdamWOptions {
@@ -16,8 +17,9 @@ export interface OptimizedParameter {
   /** Whether decoupled weight decay applies to it. */
   decay: boolean;
   /**
-   * Multiplies the learning rate for this parameter, decay included (timm's
-   * param-group `lr_scale`, e.g. from layer-wise decay). Default 1.
+   * Multiplies the learning rate for this parameter (default 1), e.g. for
+   * layer-wise lr decay: its step uses lr * lrScale everywhere torch's
+   * param-group lr appears (the decay factor 1 - lr wd and the step size).
    */
   lrScale?: number;
 }
@@ -42,6 +44,42 @@ function zerosVariable(like: tf.Tensor): tf.Variable {
   return v;
 }
 
+/** One parameter's part of a step. */
+interface Update {
+  p: OptimizedParameter;
+  g: tf.Tensor;
+  m: tf.Variable;
+  v: tf.Variable;
+  /** lr with the parameter's lrScale applied. */
+  lr: number;
+  /** Weight decay coefficient, 0 where the parameter has none. */
+  wd: number;
+}
+
+/**
+ * At most this many elements per launch of the multi-tensor kernel: the
+ * launch allocates new parameters and moments before the old ones are
+ * freed, so chunks bound that transient memory (3 x 16 MB) for big models.
+ */
+const MAX_ELEMENTS_PER_LAUNCH = 1 << 22;
+
+function chunks(updates: Update[]): Update[][] {
+  const out: Update[][] = [];
+  let current: Update[] = [];
+  let size = 0;
+  for (const u of updates) {
+    if (current.length > 0 && size + u.g.size > MAX_ELEMENTS_PER_LAUNCH) {
+      out.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(u);
+    size += u.g.size;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
 /**
  * AdamW exactly as torch.optim.AdamW (amsgrad off, maximize off) computes it,
  * per parameter p with gradient g at step t:
@@ -51,8 +89,12 @@ function zerosVariable(like: tf.Tensor): tf.Variable {
  *   v <- b2 v + (1 - b2) g^2
  *   p <- p - (lr / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
  *
- * The moments live in tf.Variables that are updated in place, so a training
- * loop allocates no new long-lived tensors per step.
+ * The moments live in tf.Variables that are reassigned each step, so a
+ * training loop allocates no new long-lived tensors per step. Where the
+ * active backend registers vitkit's multi-tensor kernel (wasm, cpu: see
+ * @vitkit/core's installFusedKernels) one launch updates every parameter,
+ * following torch 1.13's op order and float32 rounding; elsewhere the
+ * per-tensor tfjs ops do the same in the same order.
  */
 export class AdamW {
   readonly beta1: number;
@@ -79,8 +121,8 @@ export class AdamW {
     checkRange('eps', this.eps, 0, Infinity, true);
     checkRange('weightDecay', this.weightDecay, 0, Infinity);
     this.params = new Map(params);
+    for (const [name, p] of this.params) checkRange(`lrScale of ${name}`, p.lrScale ?? 1, 0, Infinity);
     for (const [name, p] of this.params) {
-      if (p.lrScale !== undefined && !(p.lrScale >= 0 && Number.isFinite(p.lrScale))) throw new TrainingConfigError(`AdamW lrScale of ${name} must be a finite number >= 0, got ${p.lrScale}`);
       this.m.set(name, zerosVariable(p.variable));
       this.v.set(name, zerosVariable(p.variable));
     }
@@ -112,26 +154,63 @@ export class AdamW {
       }
     }
     this.t += 1;
-    const bc1 = 1 - this.beta1 ** this.t;
-    const bc2Sqrt = Math.sqrt(1 - this.beta2 ** this.t);
+    const updates: Update[] = [];
     for (const [name, p] of this.params) {
       const g = grads[name];
       if (!g) continue;
-      const m = this.m.get(name)!;
-      const v = this.v.get(name)!;
-      const plr = lr * (p.lrScale ?? 1);
-      const stepSize = plr / bc1;
-      tf.tidy(() => {
-        const decayed = p.decay && this.weightDecay > 0 ? tf.mul(p.variable, 1 - plr * this.weightDecay) : p.variable;
-        const mNew = tf.add(tf.mul(m, this.beta1), tf.mul(g, 1 - this.beta1));
-        const vNew = tf.add(tf.mul(v, this.beta2), tf.mul(tf.mul(g, g), 1 - this.beta2));
-        const denom = tf.add(tf.div(tf.sqrt(vNew), bc2Sqrt), this.eps);
-        const pNew = tf.sub(decayed, tf.mul(tf.div(mNew, denom), stepSize));
-        m.assign(mNew);
-        v.assign(vNew);
-        p.variable.assign(pNew);
-      });
+      updates.push({ p, g, m: this.m.get(name)!, v: this.v.get(name)!, lr: lr * (p.lrScale ?? 1), wd: p.decay ? this.weightDecay : 0 });
     }
+    if (kernelRegistered(ADAMW_KERNEL) && updates.every((u) => u.p.variable.dtype === 'float32' && u.g.dtype === 'float32')) {
+      for (const chunk of chunks(updates)) this.fusedStep(chunk);
+    } else {
+      for (const u of updates) this.compositeStep(u);
+    }
+  }
+
+  /** One launch of the multi-tensor kernel for `updates` (the kernel's doc gives the per-element order). */
+  private fusedStep(updates: Update[]): void {
+    const inputs: tf.NamedTensorMap = {};
+    updates.forEach((u, i) => {
+      inputs[`param${i}`] = u.p.variable;
+      inputs[`grad${i}`] = u.g;
+      inputs[`expAvg${i}`] = u.m;
+      inputs[`expAvgSq${i}`] = u.v;
+    });
+    const attrs: AdamWKernelAttrs = {
+      step: this.t,
+      beta1: this.beta1,
+      beta2: this.beta2,
+      eps: this.eps,
+      lrs: updates.map((u) => u.lr),
+      weightDecays: updates.map((u) => u.wd),
+    };
+    const out = tf.engine().runKernel(ADAMW_KERNEL, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    updates.forEach((u, i) => {
+      u.p.variable.assign(out[3 * i]!);
+      u.m.assign(out[3 * i + 1]!);
+      u.v.assign(out[3 * i + 2]!);
+    });
+    tf.dispose(out);
+  }
+
+  /**
+   * The same update with per-tensor tfjs ops, in torch's order (backends
+   * without the kernel). tfjs has no fused multiply-add, so exp_avg's update
+   * rounds its product once more than torch's (1 ulp at most).
+   */
+  private compositeStep({ p, g, m, v, lr, wd }: Update): void {
+    const bc1 = 1 - this.beta1 ** this.t;
+    const bc2Sqrt = Math.sqrt(1 - this.beta2 ** this.t);
+    tf.tidy(() => {
+      const decayed = wd > 0 ? tf.mul(p.variable, 1 - lr * wd) : p.variable;
+      const mNew = tf.add(tf.mul(g, 1 - this.beta1), tf.mul(m, this.beta1));
+      const vNew = tf.add(tf.mul(v, this.beta2), tf.mul(tf.mul(g, 1 - this.beta2), g));
+      const denom = tf.add(tf.div(tf.sqrt(vNew), bc2Sqrt), this.eps);
+      const pNew = tf.add(decayed, tf.div(tf.mul(mNew, -lr / bc1), denom));
+      m.assign(mNew);
+      v.assign(vNew);
+      p.variable.assign(pNew);
+    });
   }
 
   /** Copies of the moments (caller disposes) and the step count, for checkpoints. */

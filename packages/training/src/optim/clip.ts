@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { CLIP_BY_GLOBAL_NORM_KERNEL, kernelRegistered, type ClipKernelAttrs } from '@vitkit/core';
 
 /** The L2 norm of all tensors taken together, as one number tensor. Caller disposes. */
 export function globalNorm(tensors: readonly tf.Tensor[]): tf.Scalar {
@@ -19,9 +20,20 @@ export interface ClipResult<T> {
  * Global-norm gradient clipping as torch.nn.utils.clip_grad_norm_ does it:
  * every gradient is multiplied by min(1, maxNorm / (norm + 1e-6)).
  * Returns new tensors; the caller disposes both the inputs and the outputs.
+ * One kernel launch where the active backend registers vitkit's (wasm, cpu).
  */
 export function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: number): ClipResult<Record<string, tf.Tensor>> {
   const names = Object.keys(grads);
+  if (names.length > 0 && kernelRegistered(CLIP_BY_GLOBAL_NORM_KERNEL) && names.every((n) => grads[n]!.dtype === 'float32')) {
+    const inputs: tf.NamedTensorMap = {};
+    names.forEach((n, i) => (inputs[`grad${i}`] = grads[n]!));
+    const attrs: ClipKernelAttrs = { count: names.length, maxNorm };
+    const out = tf.engine().runKernel(CLIP_BY_GLOBAL_NORM_KERNEL, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    const normT = out.pop()!;
+    const norm = normT.dataSync()[0]!;
+    normT.dispose();
+    return { grads: Object.fromEntries(names.map((n, i) => [n, out[i]!])), norm };
+  }
   const normT = globalNorm(names.map((n) => grads[n]!));
   const norm = normT.dataSync()[0]!;
   normT.dispose();
