@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '@vitkit/core';
 import { GradientsUnavailableError } from '../errors.js';
-import { gradientsRegistered } from '../register_gradients.js';
+import { gradientsRegistered } from '../gradient_definitions.js';
 import { crossEntropy, type Targets } from '../loss.js';
 import type { TrainableModel } from './model.js';
 
