@@ -12,6 +12,7 @@ export { clipByGlobalNorm, globalNorm, type ClipResult } from './optim/clip.js';
 export { WeightEma, emaDecayAt, validateEmaDecay } from './optim/ema.js';
 export { learningRateAt, validateSchedule, type ScheduleKind, type ScheduleOptions } from './optim/schedule.js';
 export { optimizedParameters, type WeightDecayOn } from './optim/decay.js';
+export { layerIds, layerDecayScales } from './optim/layer_decay.js';
 
 // Data.
 export {
@@ -40,6 +41,11 @@ export {
 } from './train/trainer.js';
 export { DEFAULT_TTA_ZOOM, evaluate, TEST_TIME_AUGMENTATIONS, zoomCenter, type EvaluationResult, type EvaluateOptions, type TestTimeAugmentation } from './train/evaluate.js';
 export { createTrainingStep, measureTrainingThroughput, type ThroughputOptions, type TrainingStepRunner, type TrainingThroughput } from './train/throughput.js';
+
+// Fine-tuning: freezing, linear probes on cached embeddings.
+export { parseFreeze, formatFreeze, validateFreeze, type FreezeMode } from './finetune/freeze.js';
+export { splitModel, isFineTunable, type FineTunableModel, type ModelSplit, type SplitOutput } from './finetune/model_split.js';
+export { embedDataset, embeddingRows, type EmbeddingCache, type EmbedOptions } from './finetune/embeddings.js';
 
 // Data-parallel training: the shard arithmetic (the worker pool itself is Node-only).
 export {

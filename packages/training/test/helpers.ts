@@ -3,6 +3,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { parseNpy, setupBackend } from '@vitkit/core';
+import { VisionTransformer } from '@vitkit/vit';
+import { configInputFromJson, convertToTimm, loadCheckpoint, parseSafetensors } from '@vitkit/weights';
 import { expect } from 'vitest';
 import { loadDataset, registerGradients, subset, type ImageDataset } from '../src/index.js';
 
@@ -49,3 +51,57 @@ export async function smallSubsetSplits(trainCount: number, testCount: number): 
   const first = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
   return { train: subset(ds.train, first(trainCount)), test: subset(ds.test!, first(testCount)) };
 }
+
+/**
+ * Largest difference between parameters after one AdamW step and PyTorch's, by name, skipping (and
+ * counting) elements whose reference gradient is below 1e-8. Those are exactly the key biases
+ * (qkv.bias[D:2D]), whose true gradient is 0 (softmax ignores a constant added to every logit of a
+ * row): both frameworks get rounding noise of ~1e-10 there, which Adam's first step turns into
+ * lr * noise / (|noise| + eps), any value up to lr. For them this checks that bound (`lrOf(name)`)
+ * and that they are the key biases.
+ */
+export function afterStepDiff(
+  ours: ReadonlyMap<string, tf.Tensor>,
+  theirs: ReadonlyMap<string, tf.Tensor>,
+  grads: ReadonlyMap<string, tf.Tensor>,
+  dim: number,
+  lrOf: (name: string) => number,
+): { worst: number; noisy: number } {
+  let worst = 0;
+  let noisy = 0;
+  for (const [name, t] of ours) {
+    const a = t.dataSync();
+    const b = theirs.get(name)!.dataSync();
+    const g = grads.get(name)!.dataSync();
+    for (let i = 0; i < a.length; i++) {
+      const d = Math.abs(a[i]! - b[i]!);
+      if (Math.abs(g[i]!) >= 1e-8) {
+        worst = Math.max(worst, d);
+      } else {
+        noisy += 1;
+        expect(name.endsWith('attn.qkv.bias') && i >= dim && i < 2 * dim, `${name}[${i}] has a ~0 gradient`).toBe(true);
+        expect(d).toBeLessThanOrEqual(2 * lrOf(name) + 1e-7);
+      }
+    }
+  }
+  return { worst, noisy };
+}
+
+/** The fixture's tensors (torchvision names) renamed to timm names, as tf tensors. */
+export function timmTensors(file: string, convention: 'torchvision' | 'timm' = 'torchvision'): Map<string, tf.Tensor> {
+  const parsed = parseSafetensors(fixture(file));
+  const { tensors } = convertToTimm(parsed.tensors, convention);
+  return new Map([...tensors].map(([k, t]) => [k, tf.tensor(t.data, t.shape, 'float32')]));
+}
+
+/** vit-micro with its weights, dropout off. */
+export async function microModel(): Promise<VisionTransformer> {
+  fixture(join(MICRO, 'torchvision.safetensors'));
+  const config = configInputFromJson(JSON.parse(readFileSync(join(MICRO, 'hf-config.json'), 'utf8')));
+  const loaded = await loadCheckpoint(join(MICRO, 'torchvision.safetensors'), { config });
+  const model = new VisionTransformer({ ...loaded.config, dropout: 0, attentionDropout: 0, dropPath: 0 }, { seed: 0 });
+  model.loadStateDict(loaded.state);
+  tf.dispose([...loaded.state.values()]);
+  return model;
+}
+

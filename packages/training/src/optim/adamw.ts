@@ -15,6 +15,11 @@ export interface OptimizedParameter {
   variable: tf.Variable;
   /** Whether decoupled weight decay applies to it. */
   decay: boolean;
+  /**
+   * Multiplies the learning rate for this parameter, decay included (timm's
+   * param-group `lr_scale`, e.g. from layer-wise decay). Default 1.
+   */
+  lrScale?: number;
 }
 
 /** The optimizer's moments, by parameter name, plus the step count. */
@@ -75,6 +80,7 @@ export class AdamW {
     checkRange('weightDecay', this.weightDecay, 0, Infinity);
     this.params = new Map(params);
     for (const [name, p] of this.params) {
+      if (p.lrScale !== undefined && !(p.lrScale >= 0 && Number.isFinite(p.lrScale))) throw new TrainingConfigError(`AdamW lrScale of ${name} must be a finite number >= 0, got ${p.lrScale}`);
       this.m.set(name, zerosVariable(p.variable));
       this.v.set(name, zerosVariable(p.variable));
     }
@@ -108,14 +114,15 @@ export class AdamW {
     this.t += 1;
     const bc1 = 1 - this.beta1 ** this.t;
     const bc2Sqrt = Math.sqrt(1 - this.beta2 ** this.t);
-    const stepSize = lr / bc1;
     for (const [name, p] of this.params) {
       const g = grads[name];
       if (!g) continue;
       const m = this.m.get(name)!;
       const v = this.v.get(name)!;
+      const plr = lr * (p.lrScale ?? 1);
+      const stepSize = plr / bc1;
       tf.tidy(() => {
-        const decayed = p.decay && this.weightDecay > 0 ? tf.mul(p.variable, 1 - lr * this.weightDecay) : p.variable;
+        const decayed = p.decay && this.weightDecay > 0 ? tf.mul(p.variable, 1 - plr * this.weightDecay) : p.variable;
         const mNew = tf.add(tf.mul(m, this.beta1), tf.mul(g, 1 - this.beta1));
         const vNew = tf.add(tf.mul(v, this.beta2), tf.mul(tf.mul(g, g), 1 - this.beta2));
         const denom = tf.add(tf.div(tf.sqrt(vNew), bc2Sqrt), this.eps);

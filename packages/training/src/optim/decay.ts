@@ -9,8 +9,19 @@ import type { OptimizedParameter } from './adamw.js';
  */
 export type WeightDecayOn = 'matrices' | 'all';
 
-export function optimizedParameters(params: ReadonlyMap<string, Parameter>, on: WeightDecayOn = 'matrices'): Map<string, OptimizedParameter> {
+/**
+ * The optimizer's view of `params`. `lrScales` (by name, e.g. from
+ * layerDecayScales) sets each parameter's learning-rate multiplier.
+ */
+export function optimizedParameters(
+  params: ReadonlyMap<string, Parameter>,
+  on: WeightDecayOn = 'matrices',
+  lrScales?: ReadonlyMap<string, number>,
+): Map<string, OptimizedParameter> {
   const out = new Map<string, OptimizedParameter>();
-  for (const [name, p] of params) out.set(name, { variable: p.variable, decay: on === 'all' ? true : p.decay });
+  for (const [name, p] of params) {
+    const lrScale = lrScales?.get(name);
+    out.set(name, { variable: p.variable, decay: on === 'all' ? true : p.decay, ...(lrScale !== undefined ? { lrScale } : {}) });
+  }
   return out;
 }

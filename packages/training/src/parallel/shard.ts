@@ -69,7 +69,7 @@ export function setModelWeights(model: TrainableModel, weights: Record<string, F
 /** A micro-batch of tensors as arrays. */
 export function shardBatchOf(batch: MicroBatch): ShardBatch {
   const targets = batch.targets.dtype === 'int32' ? new Int32Array(batch.targets.dataSync() as Int32Array) : tensorValues(batch.targets);
-  return { x: tensorValues(batch.x), shape: batch.x.shape, targets, targetShape: batch.targets.shape };
+  return { x: tensorValues(batch.x), shape: batch.x.shape as ShardBatch['shape'], targets, targetShape: batch.targets.shape };
 }
 
 /** Arrays back to a micro-batch of tensors (the caller disposes them). */

@@ -297,6 +297,7 @@ export function restoreTrainer(trainer: Trainer, checkpoint: RunCheckpoint): voi
     });
   }
   trainer.model.loadStateDict(checkpoint.weights);
-  trainer.setOptimizerState(checkpoint.optimizer);
+  // setState first: it picks the optimizer of the step's phase (head warm-up or not).
   trainer.setState(f.state);
+  trainer.setOptimizerState(checkpoint.optimizer);
 }

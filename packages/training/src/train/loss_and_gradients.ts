@@ -4,6 +4,7 @@ import { GradientsUnavailableError } from '../errors.js';
 import { gradientsRegistered } from '../gradient_definitions.js';
 import { crossEntropy, type Targets } from '../loss.js';
 import type { TrainableModel } from './model.js';
+import type { ModelSplit } from '../finetune/model_split.js';
 
 export interface LossAndGradients {
   /** Mean loss over the micro-batches (each weighted equally). */
@@ -17,7 +18,8 @@ export interface LossAndGradients {
 }
 
 export interface MicroBatch {
-  x: tf.Tensor4D;
+  /** Images [B, H, W, C]; with GradientOptions.precomputed, the split's frozen output instead. */
+  x: tf.Tensor;
   targets: Targets;
 }
 
@@ -25,6 +27,14 @@ export interface GradientOptions {
   labelSmoothing?: number;
   /** Drives dropout and stochastic depth when the model is in training mode. */
   rng?: Rng;
+  /**
+   * Differentiate only the trainable part of this split of the model (see
+   * splitModel): its frozen prefix runs outside the gradient tape, so no
+   * backward work is done for it, and only trainable parameters get gradients.
+   */
+  split?: ModelSplit;
+  /** The batches' `x` already hold the split's frozen output (cached embeddings). */
+  precomputed?: boolean;
 }
 
 /**
@@ -54,18 +64,30 @@ export function lossAndGradients(model: TrainableModel, batches: readonly MicroB
   if (!gradientsRegistered()) {
     throw new GradientsUnavailableError('tfjs gradients are not registered', 'call `await registerGradients()` from @vitkit/training before training');
   }
-  const params = model.namedParameters();
+  const { split, precomputed = false } = options;
+  if (precomputed && !split) throw new GradientsUnavailableError('precomputed inputs need the model split they came from', 'pass options.split');
+  const all = model.namedParameters();
+  const params = split ? new Map(split.trainableNames.map((n) => [n, all.get(n)!])) : all;
   const varList = [...params.values()].map((p) => p.variable);
   const nameOf = new Map([...params].map(([name, p]) => [p.variable.name, name]));
+  const rngOption = options.rng ? { rng: options.rng } : {};
   const scale = 1 / batches.length;
   let sum: Record<string, tf.Tensor> | undefined;
   let lossSum = 0;
   for (const batch of batches) {
-    const { value, grads } = tf.variableGrads(() => {
-      // Everything the forward pass returns besides the loss is freed by the tidy around it.
-      const out = model.forward(batch.x, options.rng ? { rng: options.rng } : {});
-      return trainingLoss(out, batch.targets, options.labelSmoothing ?? 0);
-    }, varList);
+    // The frozen prefix runs here, before the tape starts recording.
+    const h = split && !precomputed ? split.frozen(batch.x) : batch.x;
+    let result: { value: tf.Scalar; grads: tf.NamedTensorMap };
+    try {
+      result = tf.variableGrads(() => {
+        // Everything the forward pass returns besides the loss is freed by the tidy around it.
+        const out = split ? split.trainable(h, options.rng) : model.forward(h, rngOption);
+        return trainingLoss(out, batch.targets, options.labelSmoothing ?? 0);
+      }, varList);
+    } finally {
+      if (h !== batch.x) h.dispose();
+    }
+    const { value, grads } = result;
     lossSum += value.dataSync()[0]!;
     value.dispose();
     if (!sum) {

@@ -15,6 +15,10 @@ import { lossAndGradients, type MicroBatch } from './loss_and_gradients.js';
 import { combineShardGradients } from '../parallel/combine.js';
 import { modelWeights, shardBatchOf, shardSizes, type ShardResult, type ShardWorkers } from '../parallel/shard.js';
 import type { TrainableModel } from './model.js';
+import { embeddingRows, type EmbeddingCache } from '../finetune/embeddings.js';
+import { formatFreeze, type FreezeMode } from '../finetune/freeze.js';
+import { splitModel, type ModelSplit } from '../finetune/model_split.js';
+import { layerDecayScales } from '../optim/layer_decay.js';
 
 export interface TrainerOptions {
   /** Samples per forward pass. */
@@ -63,6 +67,30 @@ export interface TrainerOptions {
    * owns them (and closes them).
    */
   workers?: ShardWorkers;
+  /**
+   * What stays fixed (see FreezeMode): `'backbone'` is a linear probe,
+   * `{ blocks: K }` trains the last K blocks, final norm and head. Frozen parts
+   * are not differentiated. Default `'none'`.
+   */
+  freeze?: FreezeMode;
+  /**
+   * Layer-wise learning-rate decay (timm `--layer-decay`): each parameter's
+   * learning rate is scaled by `layerDecay ** (maxLayer - layer)` (see
+   * layerDecayScales). Default 1 (off).
+   */
+  layerDecay?: number;
+  /**
+   * Train only the classifier for the first N optimizer steps, then switch
+   * to the `freeze` mode with a fresh AdamW (as LP-FT does); the schedule
+   * runs over the whole run. Default 0.
+   */
+  headWarmup?: number;
+  /**
+   * A linear probe on cached embeddings (embedDataset of the same model and
+   * data): the steps read feature rows instead of images. Needs freeze
+   * `'backbone'` and no augmentation, mixup, cutmix, warm-up or workers.
+   */
+  embeddings?: EmbeddingCache;
 }
 
 /** Where a run stands, enough to continue it exactly. */
@@ -102,10 +130,14 @@ export interface StepResult {
 }
 
 /** A resolved option set (defaults filled in), as saved in checkpoints. */
-export type ResolvedTrainerOptions = Required<Omit<TrainerOptions, 'augment' | 'steps' | 'epochs' | 'workers'>> & {
+export type ResolvedTrainerOptions = Required<Omit<TrainerOptions, 'augment' | 'steps' | 'epochs' | 'workers' | 'freeze' | 'embeddings'>> & {
   epochs: number;
   steps: number | undefined;
   augment: boolean;
+  /** formatFreeze of the freeze mode. */
+  freeze: string;
+  /** Whether the steps read cached embeddings. */
+  embeddings: boolean;
 };
 
 function resolveOptions(o: TrainerOptions): ResolvedTrainerOptions {
@@ -131,6 +163,10 @@ function resolveOptions(o: TrainerOptions): ResolvedTrainerOptions {
     cutmix: o.cutmix ?? 0,
     seed: o.seed ?? 0,
     emaDecay: o.emaDecay ?? 0,
+    freeze: formatFreeze(o.freeze ?? 'none'),
+    layerDecay: o.layerDecay ?? 1,
+    headWarmup: o.headWarmup ?? 0,
+    embeddings: o.embeddings !== undefined,
   };
 }
 
@@ -152,7 +188,12 @@ export class Trainer {
   readonly model: TrainableModel;
   readonly data: ImageDataset;
   readonly options: ResolvedTrainerOptions;
-  readonly optimizer: AdamW;
+  /** The parameters each phase trains: the head-only warm-up (when headWarmup > 0), then the freeze mode (undefined: all). */
+  private readonly warmupSplit: ModelSplit | undefined;
+  private readonly mainSplit: ModelSplit | undefined;
+  private readonly lrScales: Map<string, number> | undefined;
+  private opt: { phase: 'warmup' | 'main'; optimizer: AdamW };
+  private readonly embeddings: EmbeddingCache | undefined;
   /** Optimizer steps per epoch (incomplete last batches are dropped). */
   readonly stepsPerEpoch: number;
   /** Optimizer steps of the whole run. */
@@ -201,13 +242,19 @@ export class Trainer {
     if (this.workers && this.workers.count + 1 > o.batchSize) {
       throw new TrainingConfigError(`a batch of ${o.batchSize} cannot be shared by ${this.workers.count + 1} threads`, 'use fewer workers or a larger batch size');
     }
-    this.optimizer = new AdamW(optimizedParameters(model.namedParameters(), o.weightDecayOn), {
-      lr: o.lr,
-      beta1: o.beta1,
-      beta2: o.beta2,
-      eps: o.eps,
-      weightDecay: o.weightDecay,
-    });
+    positiveInt('headWarmup', o.headWarmup === 0 ? undefined : o.headWarmup);
+    const freeze = options.freeze ?? 'none';
+    this.mainSplit = freeze === 'none' ? undefined : splitModel(model, freeze);
+    if (o.headWarmup > 0 && freeze === 'backbone') throw new TrainingConfigError('a head-only warm-up before a linear probe changes nothing', 'use headWarmup with freeze none or blocks:K');
+    this.warmupSplit = o.headWarmup > 0 ? splitModel(model, 'backbone') : undefined;
+    if (this.workers && (this.mainSplit || this.warmupSplit)) {
+      throw new TrainingConfigError('gradient workers train the whole model; freezing and head warm-up run on one thread', 'drop the workers (CLI: --workers 1)');
+    }
+    this.embeddings = options.embeddings;
+    if (this.embeddings) this.checkEmbeddings(this.embeddings, freeze);
+    this.lrScales = o.layerDecay !== 1 ? layerDecayScales([...model.namedParameters().keys()], o.layerDecay) : undefined;
+    this.opt = { phase: 'main', optimizer: this.makeOptimizer(this.splitOf('main')) };
+    if (this.warmupSplit) this.switchPhase('warmup');
     this.ema = o.emaDecay > 0 ? new WeightEma(model.variables(), o.emaDecay) : undefined;
     this.dataRng = new Rng(epochSeed(o.seed, -2));
     this.modelRng = new Rng(epochSeed(o.seed, -3));
@@ -215,6 +262,41 @@ export class Trainer {
 
   get step(): number {
     return this.state.step;
+  }
+
+  /** The AdamW of the current phase (a fresh one starts when a head warm-up ends). */
+  get optimizer(): AdamW {
+    return this.opt.optimizer;
+  }
+
+  /** The optimizer phase of step `step` (1-based). */
+  private phaseOf(step: number): 'warmup' | 'main' {
+    return step <= this.options.headWarmup ? 'warmup' : 'main';
+  }
+
+  private splitOf(phase: 'warmup' | 'main'): ModelSplit | undefined {
+    return phase === 'warmup' ? this.warmupSplit : this.mainSplit;
+  }
+
+  private makeOptimizer(split: ModelSplit | undefined): AdamW {
+    const all = this.model.namedParameters();
+    const params = split ? new Map(split.trainableNames.map((n) => [n, all.get(n)!])) : all;
+    const o = this.options;
+    return new AdamW(optimizedParameters(params, o.weightDecayOn, this.lrScales), { lr: o.lr, beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay });
+  }
+
+  private switchPhase(phase: 'warmup' | 'main'): void {
+    if (this.opt.phase === phase) return;
+    const optimizer = this.makeOptimizer(this.splitOf(phase));
+    this.opt.optimizer.dispose();
+    this.opt = { phase, optimizer };
+  }
+
+  private checkEmbeddings(cache: EmbeddingCache, freeze: FreezeMode): void {
+    const o = this.options;
+    const clash = freeze !== 'backbone' ? `freeze ${formatFreeze(freeze)}` : this.augment ? 'augmentation' : o.mixup > 0 || o.cutmix > 0 ? 'mixup/cutmix' : o.headWarmup > 0 ? 'a head warm-up' : this.workers ? 'workers' : undefined;
+    if (clash) throw new TrainingConfigError(`cached embeddings serve a linear probe on fixed images, not ${clash}`, 'use freeze backbone without augmentation, or train without cached embeddings');
+    if (cache.count !== this.data.shape[0]) throw new TrainingConfigError(`the embedding cache holds ${cache.count} samples, the data ${this.data.shape[0]}`, 'embed the same dataset you train on');
   }
 
   get epoch(): number {
@@ -244,6 +326,7 @@ export class Trainer {
 
   /** Pixels (augmented), then mixup/cutmix, then tensors fitted to the model. */
   private prepare(indices: number[]): MicroBatch {
+    if (this.embeddings) return { x: embeddingRows(this.embeddings, indices), targets: tf.tensor1d(Int32Array.from(indices, (i) => this.data.labels[i]!), 'int32') };
     const [, h, w, c] = this.data.shape;
     const shape: [number, number, number, number] = [indices.length, h, w, c];
     const pixels = gatherPixels(this.data, indices, this.augment ? { augment: this.augment, rng: this.dataRng } : {});
@@ -262,7 +345,13 @@ export class Trainer {
   trainStep(): StepResult {
     const { step, lr, micro } = this.beginStep();
     try {
-      const r = lossAndGradients(this.model, micro, { labelSmoothing: this.options.labelSmoothing, rng: this.modelRng });
+      const split = this.embeddings ? this.embeddings.split : this.splitOf(this.opt.phase);
+      const r = lossAndGradients(this.model, micro, {
+        labelSmoothing: this.options.labelSmoothing,
+        rng: this.modelRng,
+        ...(split ? { split } : {}),
+        ...(this.embeddings ? { precomputed: true } : {}),
+      });
       return this.finishStep(step, lr, r.loss, r.grads);
     } finally {
       for (const m of micro) tf.dispose([m.x, m.targets]);
@@ -325,6 +414,7 @@ export class Trainer {
   private beginStep(): { step: number; lr: number; micro: MicroBatch[] } {
     if (this.done) throw new TrainingConfigError(`the run is complete (${this.totalSteps} steps)`, 'raise the step or epoch count to train further');
     const step = this.state.step + 1;
+    this.switchPhase(this.phaseOf(step));
     this.model.train();
     return { step, lr: this.learningRate(step), micro: this.nextIndices().map((idx) => this.prepare(idx)) };
   }
@@ -392,19 +482,22 @@ export class Trainer {
     this.dataRng.setState(s.dataRng);
     this.modelRng.setState(s.modelRng);
     this.order = undefined;
+    // The optimizer of the phase the next step belongs to (restore its moments after this).
+    this.switchPhase(this.phaseOf(s.step + 1));
   }
 
   getOptimizerState(): AdamWState {
-    return this.optimizer.getState();
+    return this.opt.optimizer.getState();
   }
 
+  /** Restores the moments of the current phase's optimizer: call after setState. */
   setOptimizerState(state: AdamWState): void {
-    this.optimizer.setState(state);
+    this.opt.optimizer.setState(state);
   }
 
   /** Frees the optimizer's moments and the weight average (not the model). */
   dispose(): void {
-    this.optimizer.dispose();
+    this.opt.optimizer.dispose();
     this.ema?.dispose();
   }
 }
