@@ -131,6 +131,7 @@ async function fillIn(page: Page, files: string[][]): Promise<void> {
     if (list.length) await row.locator('.teach-class-files').setInputFiles(list);
   }
   await page.selectOption('#teach-mode', SETTINGS.mode);
+  await page.evaluate(() => ((document.querySelector('#teach-panel details') as HTMLDetailsElement).open = true));
   await page.fill('#teach-epochs', String(SETTINGS.epochs));
   await page.fill('#teach-batch', String(SETTINGS.batchSize));
   await page.fill('#teach-lr', String(SETTINGS.lr));
