@@ -2,6 +2,7 @@ import type {
   BackendInfo,
   BackendPick,
   ClassifyResult,
+  CompareResult,
   InputPayload,
   ModelInfo,
   ModelSource,
@@ -70,6 +71,11 @@ export class InferenceClient {
   classify(input: InputPayload, preprocess: PreprocessOptions): Promise<ClassifyResult> {
     const transfer = input.kind === 'bitmap' ? [input.bitmap] : [];
     return this.send({ type: 'classify', input, preprocess }, transfer).then((r) => expect(r, 'result').result);
+  }
+
+  /** Embeds several images and compares every pair (compare mode). */
+  compare(inputs: InputPayload[], preprocess: PreprocessOptions): Promise<CompareResult> {
+    return this.send({ type: 'compare', inputs, preprocess }).then((r) => expect(r, 'compared').result);
   }
 
   /** Stops the worker; pending requests fail. */

@@ -2,12 +2,13 @@ import './styles.css';
 import { InferenceClient, WorkerError } from './client.js';
 import { byId } from './ui/dom.js';
 import { sortFiles } from './ui/files.js';
-import { clearGallerySelection, loadSamples, renderGallery } from './ui/gallery.js';
+import { CompareView, type CompareImage } from './ui/compare_view.js';
+import { clearGallerySelection, loadSamples, renderGallery, type Sample } from './ui/gallery.js';
 import { Messages, type ShownError } from './ui/messages.js';
 import { ModelView } from './ui/model_view.js';
 import { ResultsView } from './ui/results_view.js';
 import { Webcam } from './ui/webcam.js';
-import { BACKEND_PICKS, type BackendInfo, type BackendPick, type ClassifyResult, type InputPayload, type ModelInfo, type ModelSource } from './worker/protocol.js';
+import { BACKEND_PICKS, type BackendInfo, type BackendPick, type ClassifyResult, type CompareResult, type InputPayload, type ModelInfo, type ModelSource } from './worker/protocol.js';
 import { PREPROCESS_CHOICES } from './worker/presets.js';
 import { wireModeTabs } from './teach/mode_tabs.js';
 import { TeachPanel, type TeachHandle } from './teach/teach_mode.js';
@@ -29,8 +30,12 @@ export interface DemoHandle {
   backend?: BackendInfo;
   model?: ModelInfo;
   lastResult?: ClassifyResult;
+  /** The last compare-mode result: names, similarity matrix, nearest neighbours, embeddings. */
+  lastCompare?: CompareResult;
   /** The last download progress report. */
   lastProgress?: { loaded: number; total: number | undefined; what: string };
+  /** The last progress report of each file (weights, config.json, ...) of the last load. */
+  progressByFile: Record<string, { loaded: number; total: number | undefined }>;
   errors: ShownError[];
   /** The Teach mode (training in the browser). */
   teach?: TeachHandle;
@@ -55,12 +60,14 @@ class App {
   private readonly messages = new Messages(byId('messages', HTMLDivElement));
   private readonly modelView = new ModelView();
   private readonly results = new ResultsView();
+  private readonly compareView = new CompareView();
+  private samples: Sample[] = [];
   private readonly webcam = new Webcam(byId('webcam-video', HTMLVideoElement));
   private readonly gallery = byId('gallery', HTMLUListElement);
   private readonly backendSelect = byId('backend-select', HTMLSelectElement);
   private readonly preprocessSelect = byId('preprocess-select', HTMLSelectElement);
   private readonly invert = byId('invert', HTMLInputElement);
-  readonly handle: DemoHandle = { idle: () => this.whenIdle(), errors: [] };
+  readonly handle: DemoHandle = { idle: () => this.whenIdle(), errors: [], progressByFile: {} };
 
   start(): void {
     const params = new URLSearchParams(location.search);
@@ -78,6 +85,7 @@ class App {
         this.showError({ code: 'E_SAMPLES', reason: `the sample images could not be loaded (${String(e)})`, hint: 'upload an image instead' });
         return [];
       });
+      this.samples = samples;
       renderGallery(this.gallery, samples, SAMPLES_BASE, (sample, url) =>
         this.track(async () => {
           const res = await fetch(url);
@@ -137,9 +145,11 @@ class App {
     const client = this.client;
     if (!client) return false;
     this.modelView.startProgress(source.kind === 'files' ? `Reading ${source.files.map((f) => f.name).join(', ')}` : `Loading ${source.name ?? source.url}`);
+    this.handle.progressByFile = {};
     try {
       const model = await client.load(source, (loaded, total, what) => {
         this.handle.lastProgress = { loaded, total, what };
+        this.handle.progressByFile[what] = { loaded, total };
         this.modelView.updateProgress(loaded, total, what);
       });
       this.modelSource = source;
@@ -182,6 +192,28 @@ class App {
     }
   }
 
+  /** Compare mode: embeds the images in the worker and shows their similarity matrix. */
+  private compare(images: (CompareImage & { blob: Blob })[]): void {
+    this.track(async () => {
+      const client = this.client;
+      if (!client) return;
+      this.compareView.busy(`Comparing ${images.length} images…`);
+      try {
+        const payloads: InputPayload[] = images.map((i) => ({ kind: 'file', blob: i.blob, name: i.name }));
+        const result = await client.compare(payloads, { preset: this.preprocessSelect.value, invert: this.invert.checked });
+        this.handle.lastCompare = result;
+        this.compareView.show(result, images);
+      } catch (e) {
+        this.compareView.idle('Could not compare these images.');
+        this.showError(e);
+      }
+    });
+  }
+
+  private compareFiles(files: File[]): void {
+    this.compare(files.map((f) => ({ blob: f, name: f.name || 'pasted image', url: URL.createObjectURL(f) })));
+  }
+
   // ---- wiring -----------------------------------------------------------
 
   private wireControls(): void {
@@ -193,6 +225,13 @@ class App {
     modelFiles.addEventListener('change', () => {
       const files = [...(modelFiles.files ?? [])];
       modelFiles.value = '';
+      if (files.length) this.track(() => this.loadModel({ kind: 'files', files }, true));
+    });
+    // A folder's files all go to the task layer, which picks the weights and JSON files and leaves the rest.
+    const modelFolder = byId('model-folder', HTMLInputElement);
+    modelFolder.addEventListener('change', () => {
+      const files = [...(modelFolder.files ?? [])];
+      modelFolder.value = '';
       if (files.length) this.track(() => this.loadModel({ kind: 'files', files }, true));
     });
     const urlForm = byId('model-url-form', HTMLFormElement);
@@ -221,6 +260,25 @@ class App {
       imageFile.value = '';
       if (file) this.classify({ kind: 'file', blob: file, name: file.name });
     });
+    const compareFiles = byId('compare-files', HTMLInputElement);
+    compareFiles.addEventListener('change', () => {
+      const files = [...(compareFiles.files ?? [])];
+      compareFiles.value = '';
+      if (files.length) this.compareFiles(files);
+    });
+    byId('compare-samples', HTMLButtonElement).addEventListener('click', () =>
+      this.track(async () => {
+        const images = await Promise.all(
+          this.samples.map(async (sample) => {
+            const url = new URL(sample.file, SAMPLES_BASE).href;
+            const res = await fetch(url);
+            if (!res.ok) throw { code: 'E_SAMPLES', reason: `the sample ${sample.file} could not be loaded (HTTP ${res.status})`, hint: 'reload the page' };
+            return { blob: await res.blob(), name: sample.className, url };
+          }),
+        );
+        this.compare(images);
+      }),
+    );
     this.preprocessSelect.addEventListener('change', () => this.rerun());
     this.invert.addEventListener('change', () => this.rerun());
 
@@ -317,6 +375,12 @@ class App {
       });
     }
     if (model.length) this.track(() => this.loadModel({ kind: 'files', files: model }, inputs.length === 0));
+    const images = inputs.filter((f) => !f.name.toLowerCase().endsWith('.npy'));
+    // Several images at once: compare them (the worker takes them after any model in the same drop).
+    if (images.length >= 2) {
+      this.compareFiles(images);
+      return;
+    }
     const input = inputs[0];
     if (input) this.classify({ kind: 'file', blob: input, name: input.name || 'pasted image' });
   }

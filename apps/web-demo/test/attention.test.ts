@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { parseNpy, resolveConfig, setupBackend } from '@vitkit/core';
-import type { VisionTransformer } from '@vitkit/vit';
+import type { ImageClassifier } from '@vitkit/tasks';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { attentionMaps } from '../src/attention/maps.js';
 import { embeddingText } from '../src/ui/results_view.js';
-import { classify } from '../src/worker/classify.js';
+import { predict } from '../src/worker/predict.js';
 import { APP_DIR } from './support/build.js';
 
 /** Block 0 attention of vit-micro from torchvision: [2 images, 4 heads, 17 tokens, 17 tokens]. */
@@ -112,10 +112,11 @@ describe('classify for models without classifier or attention map', () => {
         const logits = tf.tensor2d([[3, 4, 0, 0]]);
         return { logits, features: logits, attentions: [] };
       },
-    } as unknown as VisionTransformer;
-    const input = { data: new Float32Array(8 * 8 * 3), shape: [1, 8, 8, 3] as [number, number, number, number], view: { width: 8, height: 8, data: new Uint8ClampedArray(256) }, summary: 'zeros' };
+    };
+    const classifier = { config, model, labels: undefined, details: { head: 'none', preprocessSource: 'none', decode: {} } } as unknown as ImageClassifier;
+    const input = { kind: 'npy' as const, data: new Float32Array(8 * 8 * 3), shape: [1, 8, 8, 3], name: 'zeros.npy' };
     const before = tf.memory().numTensors;
-    const result = await classify(model, input, [], 'cpu');
+    const result = await predict(classifier, input, { preset: 'model', invert: false }, 'cpu');
     expect(tf.memory().numTensors).toBe(before);
     expect(result.top).toEqual([]);
     expect(result.embedding).toEqual({ dim: 4, norm: 5, first: [3, 4, 0, 0] });

@@ -5,7 +5,8 @@
  */
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseNpy } from '@vitkit/core';
+import { parseNpy, setupBackend } from '@vitkit/core';
+import { cosineSimilarity, loadImageEmbedder } from '@vitkit/tasks';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, type Browser } from './support/browser.js';
@@ -241,7 +242,8 @@ describe('web demo in Chromium', () => {
     await idle(first.page);
     expect(await errorsShown(first.page)).toEqual([]);
     expect(await first.page.evaluate(() => window.vitkit.model?.fromCache)).toBe(false);
-    const progress = await first.page.evaluate(() => window.vitkit.lastProgress);
+    // The weights' download was reported to the end (config.json and preprocessor_config.json are looked for after them).
+    const progress = await first.page.evaluate(() => window.vitkit.progressByFile['timm.safetensors']);
     expect(progress?.total).toBe(readFileSync(fixture('timm.safetensors')).length);
     expect(progress?.loaded).toBe(progress?.total);
     const downloads = server.hits.get('/fixtures/vit-micro/timm.safetensors');
@@ -424,6 +426,114 @@ describe('web demo in Chromium', () => {
     expect(result.top).toHaveLength(5);
     expect(await page.textContent('#view-caption')).toMatch(/webcam frame: \d+×\d+ → 28×28×1/);
     await page.click('#webcam-stop');
+    await page.close();
+  });
+});
+
+/** fixtures/reference/task-layer: an HF model directory and Pillow + torch outputs for two photos. */
+const TASK_REF = join(APP_DIR, '..', '..', 'fixtures', 'reference', 'task-layer');
+const TASK_MODEL = ['model.safetensors', 'config.json', 'preprocessor_config.json'].map((f) => join(TASK_REF, 'model', f));
+const PHOTOS = [join(APP_DIR, '..', '..', 'fixtures', 'reference', 'preprocess-chelsea', 'chelsea.png'), join(TASK_REF, 'chelsea_crop.jpg')];
+const TASK_EXPECTED = JSON.parse(readFileSync(join(TASK_REF, 'expected.json'), 'utf8')) as { images: { file: string; logits: number[]; probabilities: number[]; features: number[] }[] };
+const COMPARE_SHOTS = join(APP_DIR, 'docs', 'screenshots');
+
+function unit(v: readonly number[]): number[] {
+  const n = Math.hypot(...v);
+  return v.map((x) => x / n);
+}
+
+async function lastCompare(page: Page): Promise<{ names: string[]; matrix: number[][]; neighbours: { index: number; similarity: number }[]; embeddings: number[][]; backend: string }> {
+  return page.evaluate(() => {
+    const r = window.vitkit.lastCompare!;
+    return { names: r.names, matrix: r.matrix, neighbours: r.neighbours, embeddings: r.embeddings, backend: r.backend };
+  });
+}
+
+/** Diagonal 1, symmetric, and each entry the cosine similarity of the two vectors Node computed, within `tol`. */
+function checkMatrix(matrix: number[][], vectors: readonly ArrayLike<number>[], tol: number): number {
+  let worst = 0;
+  expect(matrix.length).toBe(vectors.length);
+  for (let i = 0; i < vectors.length; i++) {
+    expect(Math.abs(matrix[i]![i]! - 1)).toBeLessThan(1e-6);
+    for (let j = 0; j < vectors.length; j++) {
+      expect(matrix[i]![j]).toBe(matrix[j]![i]);
+      worst = Math.max(worst, Math.abs(matrix[i]![j]! - cosineSimilarity(vectors[i]!, vectors[j]!)));
+    }
+  }
+  expect(worst).toBeLessThan(tol);
+  return worst;
+}
+
+describe('the task layer in Chromium (through the demo worker)', () => {
+  for (const backend of ['wasm', 'webgl', 'webgpu'] as const) {
+    it(`classifies and embeds a PNG and a JPEG as Pillow + torch do on ${backend} (1e-4)`, async () => {
+      const { page, consoleErrors } = await openApp(`?backend=${backend}`);
+      expect(await page.evaluate(() => window.vitkit.backend?.name)).toBe(backend);
+      await page.setInputFiles('#model-files', TASK_MODEL);
+      await idle(page);
+      expect(await errorsShown(page)).toEqual([]);
+      expect(await page.evaluate(() => window.vitkit.model?.preprocess)).toBe('preprocessor_config.json');
+
+      // Classify: the task layer decodes (libjpeg-turbo wasm for the JPEG), preprocesses and ranks.
+      for (const [i, photo] of PHOTOS.entries()) {
+        await page.setInputFiles('#image-file', photo);
+        await idle(page);
+        expect(await errorsShown(page)).toEqual([]);
+        const r = await page.evaluate(() => ({ logits: window.vitkit.lastResult!.logits, top: window.vitkit.lastResult!.top, backend: window.vitkit.lastResult!.backend }));
+        expect(r.backend).toBe(backend);
+        const ref = TASK_EXPECTED.images[i]!;
+        const dl = Math.max(...r.logits[0]!.map((v, j) => Math.abs(v - ref.logits[j]!)));
+        const dp = Math.max(...r.top.map((t) => Math.abs(t.probability - ref.probabilities[t.index]!)));
+        console.log(`[tasks] ${backend} ${ref.file}: max |logit - torch| = ${dl.toExponential(2)}, max |p - torch| = ${dp.toExponential(2)}`);
+        expect(dl).toBeLessThan(1e-4);
+        expect(dp).toBeLessThan(1e-4);
+        expect(r.top[0]!.index).toBe(ref.probabilities.indexOf(Math.max(...ref.probabilities)));
+      }
+
+      // Embed (compare mode): unit-length pre-logits features of both photos, and their similarity.
+      await page.setInputFiles('#compare-files', PHOTOS);
+      await idle(page);
+      expect(await errorsShown(page)).toEqual([]);
+      const c = await lastCompare(page);
+      expect(c.backend).toBe(backend);
+      expect(c.names).toEqual(['chelsea.png', 'chelsea_crop.jpg']);
+      const de = Math.max(...c.embeddings.flatMap((v, i) => unit(TASK_EXPECTED.images[i]!.features).map((w, j) => Math.abs(v[j]! - w))));
+      console.log(`[tasks] ${backend} embeddings: max |v - torch| = ${de.toExponential(2)}`);
+      expect(de).toBeLessThan(1e-4);
+      checkMatrix(c.matrix, TASK_EXPECTED.images.map((im) => im.features), 1e-4);
+      expect(c.neighbours.map((n) => n.index)).toEqual([1, 0]);
+      expect(consoleErrors).toEqual([]);
+      await page.close();
+    });
+  }
+
+  it('compare mode: the bundled samples’ similarity matrix equals Node’s cosineSimilarity of the same images; screenshot', async () => {
+    await setupBackend('cpu');
+    const embedder = await loadImageEmbedder(join(APP_DIR, 'public', 'models', 'fashion-mnist'), { cache: false });
+    const files = SAMPLES.samples.map((s) => join(APP_DIR, 'public', 'samples', s.file));
+    const node = await embedder.embed(files);
+    embedder.dispose();
+
+    const { page, consoleErrors } = await openApp('?backend=wasm');
+    await page.click('#compare-samples');
+    await idle(page);
+    expect(await errorsShown(page)).toEqual([]);
+    const c = await lastCompare(page);
+    expect(c.names).toEqual(SAMPLES.samples.map((s) => s.className));
+    const worst = checkMatrix(c.matrix, node, 1e-4);
+    console.log(`[compare] ${c.names.length} samples: max |similarity - Node| = ${worst.toExponential(2)}`);
+    // Nearest neighbours: the most similar other sample, as Node's numbers rank them.
+    for (const [i, n] of c.neighbours.entries()) {
+      const others = node.map((v, j) => (j === i ? -Infinity : cosineSimilarity(node[i]!, v)));
+      expect(n.index, `neighbour of ${c.names[i]}`).toBe(others.indexOf(Math.max(...others)));
+    }
+    // The page shows it: one row per image with a thumbnail, and one neighbour line per image.
+    expect(await page.locator('#similarity tbody tr').count()).toBe(c.names.length);
+    expect(await page.locator('#similarity tbody tr:first-child img').count()).toBe(1);
+    expect(await page.locator('#neighbours li').count()).toBe(c.names.length);
+    mkdirSync(COMPARE_SHOTS, { recursive: true });
+    await page.locator('#compare').screenshot({ path: join(COMPARE_SHOTS, 'compare.png') });
+    expect(consoleErrors).toEqual([]);
     await page.close();
   });
 });

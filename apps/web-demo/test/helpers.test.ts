@@ -1,27 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { colormap, minMaxNormalize } from '../src/attention/colormap.js';
 import { selectMap } from '../src/attention/select.js';
-import { softmax, topK } from '../src/worker/classify.js';
-import { baseUrlOf } from '../src/worker/sidecars.js';
+import { presetOption } from '../src/worker/presets.js';
 import { fileRole } from '../src/ui/files.js';
 import type { AttentionMaps } from '../src/worker/protocol.js';
-
-describe('softmax and topK', () => {
-  it('softmax of [0, ln 3] is [1/4, 3/4], also for huge logits', () => {
-    const p = softmax([0, Math.log(3)]);
-    expect(p[0]).toBeCloseTo(0.25, 12);
-    expect(p[1]).toBeCloseTo(0.75, 12);
-    const q = softmax([1000, 1000 + Math.log(3)]);
-    expect(q[1]).toBeCloseTo(0.75, 12);
-  });
-
-  it('ranks classes, names them, and falls back to "class i" without labels', () => {
-    const top = topK([0.1, 3, -1, 2, 2.5, 0], ['a', 'b', 'c'], 3);
-    expect(top.map((p) => p.index)).toEqual([1, 4, 3]);
-    expect(top.map((p) => p.label)).toEqual(['b', 'class 4', 'class 3']);
-    expect(top[0]!.probability).toBeGreaterThan(top[1]!.probability);
-  });
-});
 
 describe('selectMap', () => {
   // 2 layers x 2 heads x 4 patches, value = 100 * layer + 10 * head + patch.
@@ -54,11 +36,13 @@ describe('colormap', () => {
   });
 });
 
-describe('baseUrlOf', () => {
-  it('finds the folder of a checkpoint URL or Hub reference', () => {
-    expect(baseUrlOf('https://example.com/m/model.safetensors?download=1')).toBe('https://example.com/m/');
-    expect(baseUrlOf('hf://google/vit-base-patch16-224')).toBe('https://huggingface.co/google/vit-base-patch16-224/resolve/main/');
-    expect(baseUrlOf('hf://org/repo@v1.0/sub/model.safetensors', 'http://mirror.local/')).toBe('http://mirror.local/org/repo/resolve/v1.0/sub/');
+describe('presetOption', () => {
+  it('names the ecosystem presets for square models and stretches otherwise', () => {
+    expect(presetOption('timm', [224, 224])).toBe('timm');
+    expect(presetOption('timm', [32, 48])).toMatchObject({ do_resize: true, size: { height: 32, width: 48 }, image_mean: [0.5, 0.5, 0.5] });
+    expect(presetOption('fashion-mnist', [28, 28])).toMatchObject({ size: { height: 28, width: 28 }, image_mean: [0.286, 0.286, 0.286], image_std: [0.353, 0.353, 0.353] });
+    expect(presetOption('unit', [28, 28])).toMatchObject({ do_rescale: true, do_normalize: false });
+    expect(presetOption('nope', [28, 28])).toBeUndefined();
   });
 });
 

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '@vitkit/core';
 import { disposeViTOutput } from '@vitkit/vit';
 import type { ImageInput } from './images.js';
-import { loadTaskModel, TaskModel, type ModelSource, type TaskOptions } from './model_source.js';
+import { loadTaskModel, TaskModel, type ModelSource, type PrepareOptions, type TaskOptions } from './model_source.js';
 
 /** One class of one image. */
 export interface Classification {
@@ -20,17 +20,29 @@ export interface Prediction {
   logits: number[];
 }
 
-export interface ClassifyOptions {
+export interface ClassifyOptions extends PrepareOptions {
   /** Classes per image, best first (default 5). */
   topK?: number;
 }
 
-/** Softmax probabilities and the K best classes of each row of `logits` (ties: lower index first). */
+/** Softmax of one row in float64, the max subtracted first. */
+function softmaxRow(row: readonly number[]): number[] {
+  const max = Math.max(...row);
+  const exps = row.map((v) => Math.exp(v - max));
+  const sum = exps.reduce((a, b) => a + b, 0);
+  return exps.map((v) => v / sum);
+}
+
+/**
+ * Softmax probabilities and the K best classes of each row of `logits` (ties: lower index first).
+ * The softmax runs in float64 on the logits read back, not as a backend kernel: exact, and the same
+ * on every backend (tfjs-backend-webgpu's softmax gave probabilities off by 0.28 on SwiftShader
+ * for logits that were right to 1e-6).
+ */
 export function topPredictions(logits: tf.Tensor2D, k: number, labels: readonly string[] | undefined): Prediction[] {
   const rows = logits.arraySync();
-  const probs = tf.tidy(() => tf.softmax(logits).arraySync());
-  return rows.map((row, i) => {
-    const p = probs[i]!;
+  return rows.map((row) => {
+    const p = softmaxRow(row);
     const order = p.map((_, j) => j).sort((a, b) => p[b]! - p[a]! || a - b);
     return {
       top: order.slice(0, Math.min(k, row.length)).map((index) => ({ label: labels?.[index] ?? String(index), index, probability: p[index]! })),
@@ -51,10 +63,13 @@ export class ImageClassifier extends TaskModel {
 
   /** Top classes and logits for each image of a batch (a list, or a [B, H, W, C] tensor). */
   async predict(images: ImageInput | readonly ImageInput[], options: ClassifyOptions = {}): Promise<Prediction[]> {
-    if (this.config.numClasses === 0) {
-      throw new ConfigError('this model has no classifier (num_classes 0)', 'load it with loadImageEmbedder to get its features');
+    if (this.details.head !== 'classifier') {
+      throw new ConfigError(
+        this.details.head === 'projection' ? "this model's head is CLIP's visual_projection (image embeddings), not a classifier" : 'this model has no classifier (num_classes 0)',
+        'load it with loadImageEmbedder to get its embeddings',
+      );
     }
-    const input = await this.preprocess(images);
+    const input = await this.preprocess(images, options);
     try {
       const out = this.model.forward(input);
       try {

@@ -3,21 +3,26 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, numPrefixTokens } from '@vitkit/core';
 import { disposeViTOutput } from '@vitkit/vit';
 import type { ImageInput } from './images.js';
-import { loadTaskModel, TaskModel, type ModelSource, type TaskOptions } from './model_source.js';
+import { loadTaskModel, TaskModel, type ModelSource, type PrepareOptions, type TaskOptions } from './model_source.js';
 
 /**
  * How tokens become one vector:
- * - `model` (default): the model's own pooling, the classifier's input (timm pre-logits): class token,
- *   mean of patch tokens, attention pool (MAP), the class token of DINOv2, with fc_norm where the model has one;
+ * - `model` (default): the model's own image embedding. For a CLIP checkpoint with `visual_projection`
+ *   (Hugging Face CLIPModel / CLIPVisionModelWithProjection), the projected embedding that
+ *   transformers' `get_image_features` returns (the space text embeddings live in, for zero-shot);
+ *   for every other model the same as `pooled`;
+ * - `pooled`: the model's own pooling before any head or projection (timm pre-logits): class token,
+ *   mean of patch tokens, attention pool (MAP), the class token of DINOv2, with fc_norm where the
+ *   model has one; for CLIP, post_layernorm of the class token (transformers' `pooler_output`);
  * - `cls`: the class token after the final norm;
  * - `mean`: the mean of the patch tokens (not class/register tokens) after the final norm;
  * - `tokens`: every token after the final norm, [tokens, dim] row-major.
  */
-export type EmbedPooling = 'model' | 'cls' | 'mean' | 'tokens';
+export type EmbedPooling = 'model' | 'pooled' | 'cls' | 'mean' | 'tokens';
 
-export const EMBED_POOLINGS: readonly EmbedPooling[] = ['model', 'cls', 'mean', 'tokens'];
+export const EMBED_POOLINGS: readonly EmbedPooling[] = ['model', 'pooled', 'cls', 'mean', 'tokens'];
 
-export interface EmbedOptions {
+export interface EmbedOptions extends PrepareOptions {
   pooling?: EmbedPooling;
   /** Scale each vector (each token, with `tokens`) to unit L2 norm. */
   normalize?: boolean;
@@ -25,41 +30,61 @@ export interface EmbedOptions {
 
 /** An embedder: `embed(images)` → one Float32Array per image. Dispose it when done. */
 export class ImageEmbedder extends TaskModel {
-  /** Width of one vector (of one token with pooling `tokens`). */
+  /** Width of one vector with the default pooling (`model`): the projection's width for CLIP with `visual_projection`, else the model's width. */
   get dim(): number {
-    return this.config.embedDim;
+    return this.projects ? this.config.numClasses : this.config.embedDim;
+  }
+
+  /** True when the default embedding is projected (a CLIP checkpoint with `visual_projection`). */
+  get projects(): boolean {
+    return this.details.head === 'projection';
   }
 
   /** One vector per image, in order (a [B, H, W, C] tensor counts as B images). */
   async embed(images: ImageInput | readonly ImageInput[], options: EmbedOptions = {}): Promise<Float32Array[]> {
-    const pooling = options.pooling ?? 'model';
-    if (!EMBED_POOLINGS.includes(pooling)) throw new ConfigError(`unknown pooling "${String(pooling)}"`, `use one of: ${EMBED_POOLINGS.join(', ')}`);
-    if (pooling === 'cls' && !this.config.classToken) throw new ConfigError('this model has no class token', 'use pooling "model" or "mean"');
-    const input = await this.preprocess(images);
+    this.checkPooling(options.pooling ?? 'model');
+    const input = await this.preprocess(images, options);
     try {
-      const out = this.model.forward(input, { returnTokens: pooling !== 'model' });
-      try {
-        const prefix = numPrefixTokens(this.config);
-        const pooled = tf.tidy(() => {
-          if (pooling === 'model') return out.features;
-          const tokens = out.tokens!;
-          if (pooling === 'cls') return tf.squeeze(tf.slice(tokens, [0, 0, 0], [-1, 1, -1]), [1]);
-          if (pooling === 'mean') return tf.mean(tf.slice(tokens, [0, prefix, 0], [-1, -1, -1]), 1);
-          return tokens;
-        });
-        const batch = pooled.shape[0]!;
-        const data = pooled.dataSync() as Float32Array;
-        if (pooled !== out.features && pooled !== out.tokens) pooled.dispose();
-        const size = data.length / batch;
-        const vectors = Array.from({ length: batch }, (_, i) => Float32Array.from(data.subarray(i * size, (i + 1) * size)));
-        if (options.normalize) for (const v of vectors) normalizeRows(v, this.dim);
-        return vectors;
-      } finally {
-        disposeViTOutput(out);
-      }
+      return await this.embedPreprocessed(input, options);
     } finally {
       input.dispose();
     }
+  }
+
+  /**
+   * One vector per image of a batch that is already preprocessed ([B, H, W, C], normalized as the
+   * model expects: what `preprocess()` returns, or a .npy made by the model's Python pipeline).
+   * The caller keeps and disposes `batch`.
+   */
+  async embedPreprocessed(batch: tf.Tensor4D, options: Omit<EmbedOptions, 'preprocess'> = {}): Promise<Float32Array[]> {
+    const pooling = options.pooling ?? 'model';
+    this.checkPooling(pooling);
+    const out = this.model.forward(batch, { returnTokens: pooling !== 'model' && pooling !== 'pooled' });
+    try {
+      const prefix = numPrefixTokens(this.config);
+      const pooled = tf.tidy(() => {
+        if (pooling === 'model') return this.projects ? out.logits : out.features;
+        if (pooling === 'pooled') return out.features;
+        const tokens = out.tokens!;
+        if (pooling === 'cls') return tf.squeeze(tf.slice(tokens, [0, 0, 0], [-1, 1, -1]), [1]);
+        if (pooling === 'mean') return tf.mean(tf.slice(tokens, [0, prefix, 0], [-1, -1, -1]), 1);
+        return tokens;
+      });
+      const rows = pooled.shape[0]!;
+      const data = (await pooled.data()) as Float32Array;
+      if (pooled !== out.features && pooled !== out.tokens && pooled !== out.logits) pooled.dispose();
+      const size = data.length / rows;
+      const vectors = Array.from({ length: rows }, (_, i) => Float32Array.from(data.subarray(i * size, (i + 1) * size)));
+      if (options.normalize) for (const v of vectors) normalizeRows(v, pooling === 'tokens' ? this.config.embedDim : size);
+      return vectors;
+    } finally {
+      disposeViTOutput(out);
+    }
+  }
+
+  private checkPooling(pooling: EmbedPooling): void {
+    if (!EMBED_POOLINGS.includes(pooling)) throw new ConfigError(`unknown pooling "${String(pooling)}"`, `use one of: ${EMBED_POOLINGS.join(', ')}`);
+    if (pooling === 'cls' && !this.config.classToken) throw new ConfigError('this model has no class token', 'use pooling "model" or "mean"');
   }
 }
 
@@ -71,20 +96,6 @@ function normalizeRows(v: Float32Array, width: number): void {
     const norm = Math.sqrt(sum);
     if (norm > 0) for (let i = s; i < s + width; i++) v[i] = v[i]! / norm;
   }
-}
-
-/** Cosine similarity of two vectors of the same length (0 when either is all zeros). */
-export function cosineSimilarity(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new ConfigError(`vectors differ in length (${a.length} and ${b.length})`, 'compare embeddings of the same model and pooling');
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
 }
 
 /**

@@ -2,7 +2,7 @@
 // preprocessing pipeline takes.
 import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError } from '@vitkit/core';
-import { decodeImage, readBytes, UnsupportedImageError, type DecodeOptions, type Image8 } from '@vitkit/preprocessing';
+import { decodeImage, DEFAULT_MAX_PIXELS, ImageTooLargeError, readBytes, UnsupportedImageError, type DecodeOptions, type Image8 } from '@vitkit/preprocessing';
 
 /** ImageData as browsers (and node-canvas) make it: RGBA rows. */
 export interface ImageDataLike {
@@ -107,11 +107,35 @@ export function describeInput(input: ImageInput, index: number): string {
   return `image ${index}`;
 }
 
+/**
+ * Decodes an encoded image. Formats vitkit does not decode itself (BMP, AVIF, ICO, ...) are handed to
+ * the browser's decoder where there is one (createImageBitmap), so a browser app takes what the
+ * browser shows; in Node they stay an UnsupportedImageError.
+ */
+async function decodeBytes(bytes: Uint8Array | ArrayBuffer | ArrayBufferView, options: DecodeOptions): Promise<Image8> {
+  try {
+    return await decodeImage(bytes, options);
+  } catch (e) {
+    if (!(e instanceof UnsupportedImageError) || typeof createImageBitmap === 'undefined') throw e;
+    const view = bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const bitmap = await createImageBitmap(new Blob([view.slice()])).catch(() => undefined);
+    if (!bitmap) throw e;
+    try {
+      // The same decompression-bomb guard as vitkit's own decoders (checked before reading pixels back).
+      const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+      if (bitmap.width * bitmap.height > maxPixels) throw new ImageTooLargeError(bitmap.width, bitmap.height, maxPixels);
+      return drawToPixels(bitmap);
+    } finally {
+      bitmap.close();
+    }
+  }
+}
+
 /** Decodes or reads any ImageInput into 8-bit pixels (EXIF orientation applied to encoded files). */
 export async function toPixels(input: ImageInput, options: DecodeOptions = {}): Promise<Image8> {
-  if (typeof input === 'string' || input instanceof URL) return decodeImage(await readBytes(input instanceof URL ? input.href : input), options);
-  if (input instanceof Uint8Array || input instanceof ArrayBuffer || ArrayBuffer.isView(input)) return decodeImage(input, options);
-  if (typeof Blob !== 'undefined' && input instanceof Blob) return decodeImage(new Uint8Array(await input.arrayBuffer()), options);
+  if (typeof input === 'string' || input instanceof URL) return decodeBytes(await readBytes(input instanceof URL ? input.href : input), options);
+  if (input instanceof Uint8Array || input instanceof ArrayBuffer || ArrayBuffer.isView(input)) return decodeBytes(input, options);
+  if (typeof Blob !== 'undefined' && input instanceof Blob) return decodeBytes(new Uint8Array(await input.arrayBuffer()), options);
   if (isTensor(input)) return tensorToPixels(input);
   if (typeof input === 'object' && input !== null) {
     if (isImage8(input)) return input;

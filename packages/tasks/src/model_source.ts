@@ -1,32 +1,24 @@
 // One source → a model, its labels and its preprocessing.
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, ShapeError, VitkitError, isPresetName, type ViTConfig, type ViTConfigInput } from '@vitkit/core';
-import {
-  isPreprocessPresetName,
-  preprocess,
-  presetSpec,
-  readBytes,
-  specFromConfig,
-  type DecodeOptions,
-  type PreprocessSpec,
-} from '@vitkit/preprocessing';
+import { ConfigError, VitkitError, isPresetName, type ViTConfig, type ViTConfigInput } from '@vitkit/core';
+import { isPreprocessPresetName, presetSpec, readBytes, specFromConfig, type DecodeOptions, type PreprocessSpec } from '@vitkit/preprocessing';
 import { resolveConfigOption, viTFromCheckpoint, type VisionTransformer } from '@vitkit/vit';
 import { loadCheckpoint, type CheckpointSource, type LoadOptions } from '@vitkit/weights';
-import { describeInput, flattenInputs, toPixels, type ImageInput } from './images.js';
+import { ModelSourceError } from './errors.js';
+import { CONFIG_JSON, PREPROCESSOR_CONFIG, sortModelFiles } from './files.js';
+import type { ImageInput } from './images.js';
+import { prepareBatch, type PreparedBatch } from './prepare.js';
 
 /**
  * Where a model comes from: a local directory or weights file (Node), a URL,
  * `hf://org/repo[@revision]`, the weights' bytes, or (browsers) the Files a
- * user picked: the weights plus `config.json` and `preprocessor_config.json`.
+ * user picked or the files of a dropped folder: the weights plus the JSON
+ * files, recognized by content (see sortModelFiles).
  */
 export type ModelSource = CheckpointSource | readonly Blob[];
 
-/** The source is not a model this layer can run: no config, no preprocessing, labels it cannot read. */
-export class ModelSourceError extends VitkitError {
-  constructor(code: 'E_NO_CONFIG' | 'E_NO_PREPROCESSING' | 'E_LABELS' | 'E_NO_VISION_TOWER', reason: string, hint: string) {
-    super(code, reason, hint);
-  }
-}
+/** How images become model inputs: a preset name, a preprocessor_config.json / pretrained_cfg (parsed, or a path or URL), or a PreprocessSpec. */
+export type PreprocessOption = string | PreprocessSpec | Record<string, unknown>;
 
 export interface TaskOptions extends Omit<LoadOptions, 'config' | 'preset' | 'sidecars' | 'headMode' | 'numClasses' | 'labels'> {
   /**
@@ -40,15 +32,18 @@ export interface TaskOptions extends Omit<LoadOptions, 'config' | 'preset' | 'si
    * preprocessor_config.json / pretrained_cfg, a path or URL to one, or a PreprocessSpec.
    * `false`: none; only already preprocessed batches are fed to `model` (and `preprocess()` throws).
    */
-  preprocess?: string | PreprocessSpec | Record<string, unknown> | false;
+  preprocess?: PreprocessOption | false;
+  /**
+   * The preprocessing to use when the source brings none (no preprocessor_config.json, no timm
+   * pretrained_cfg), instead of failing with E_NO_PREPROCESSING. Same forms as `preprocess`.
+   */
+  defaultPreprocess?: PreprocessOption;
   /** Decoding options for encoded images (pixel limit, EXIF orientation). */
   decode?: DecodeOptions;
   /** Seed for anything initialized rather than loaded. */
   seed?: number;
 }
 
-const PREPROCESSOR_CONFIG = 'preprocessor_config.json';
-const WEIGHT_FILE = /\.(safetensors|npz)$/i;
 
 function isObject(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -60,26 +55,6 @@ function sourceName(source: ModelSource): string {
   if (Array.isArray(source)) return 'the files given';
   const name = (source as { name?: unknown }).name;
   return typeof name === 'string' && name ? name : 'the weights given';
-}
-
-async function blobJson(blob: Blob, name: string): Promise<unknown> {
-  try {
-    return JSON.parse(await blob.text()) as unknown;
-  } catch (e) {
-    throw new ConfigError(`${name} is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
-  }
-}
-
-/** Files picked in a browser: the weights, and the JSON files by name. */
-async function splitFiles(files: readonly Blob[]): Promise<{ weights: Blob; sidecars: Record<string, unknown> }> {
-  const named = files.map((f) => ({ file: f, name: (f as { name?: unknown }).name as string | undefined }));
-  const sidecars: Record<string, unknown> = {};
-  for (const { file, name } of named) if (name?.toLowerCase().endsWith('.json')) sidecars[name.replace(/^.*[\\/]/, '')] = await blobJson(file, name);
-  const weights = named.filter(({ name }) => name === undefined || WEIGHT_FILE.test(name));
-  if (weights.length !== 1) {
-    throw new ModelSourceError('E_NO_CONFIG', `expected one weights file (.safetensors or .npz) among the files, found ${weights.length}`, 'pick the weights with config.json and preprocessor_config.json');
-  }
-  return { weights: weights[0]!.file, sidecars };
 }
 
 /** Labels as a config.json states them, checked: HF `id2label` or timm `label_names`. */
@@ -100,8 +75,8 @@ function checkLabels(json: unknown, config: ViTConfig, where: string): void {
   }
 }
 
-/** The preprocessing named by the `preprocess` option. */
-async function specFromOption(option: Exclude<TaskOptions['preprocess'], undefined | false>, config: ViTConfig): Promise<PreprocessSpec> {
+/** The PreprocessSpec a preprocessing option names, for a model of this config (preset pipelines need square inputs). */
+export async function resolvePreprocess(option: PreprocessOption, config: Pick<ViTConfig, 'imageSize'>): Promise<PreprocessSpec> {
   if (typeof option === 'string') {
     if (isPreprocessPresetName(option)) {
       const [h, w] = config.imageSize;
@@ -110,7 +85,8 @@ async function specFromOption(option: Exclude<TaskOptions['preprocess'], undefin
     }
     return specFromConfig(await readJson(option));
   }
-  if ('resize' in option && 'crop' in option) return option as PreprocessSpec;
+  // A PreprocessSpec has resize/crop/rescale; HF and timm configs name theirs otherwise (do_resize, crop_pct, ...).
+  if (['resize', 'crop', 'rescale'].some((k) => k in option)) return option as PreprocessSpec;
   return specFromConfig(option);
 }
 
@@ -136,6 +112,29 @@ async function besideConfig(configPath: string): Promise<unknown> {
 
 const TEXT_TOWER = ['text_model.', 'text_projection', 'logit_scale', 'logit_bias'];
 
+/**
+ * What the model's head is: `classifier` (logits over labels), `projection` (CLIP's
+ * `visual_projection`: image embeddings in the space shared with the text tower, not classes),
+ * or `none` (the model returns its pooled features).
+ */
+export type HeadKind = 'classifier' | 'projection' | 'none';
+
+/** How a TaskModel was put together, for display and for sharing its model (TaskModel.from). */
+export interface TaskModelDetails {
+  /** Where the preprocessing came from: `preprocessor_config.json`, `timm pretrained_cfg`, `preprocess option`, `defaultPreprocess option`, or `none`. */
+  preprocessSource: string;
+  head: HeadKind;
+  /** Decoding options for encoded images (pixel limit, EXIF orientation). */
+  decode: DecodeOptions;
+}
+
+export interface PrepareOptions {
+  /** Preprocess this call's images another way than the model's own (a preset name, a preprocessor config, a PreprocessSpec). */
+  preprocess?: PreprocessOption;
+}
+
+type TaskModelClass<T extends TaskModel> = new (...args: ConstructorParameters<typeof TaskModel>) => T;
+
 /** A loaded model with what it takes to feed it images. */
 export class TaskModel {
   /** @internal */
@@ -146,8 +145,18 @@ export class TaskModel {
     readonly spec: PreprocessSpec | undefined,
     /** Files the model was read from. */
     readonly files: string[],
-    private readonly decodeOptions: DecodeOptions = {},
+    /** Where the preprocessing came from, what the head is, how images are decoded. */
+    readonly details: TaskModelDetails = { preprocessSource: 'none', head: model.config.numClasses > 0 ? 'classifier' : 'none', decode: {} },
   ) {}
+
+  /**
+   * Another task on the same loaded model, without loading it again:
+   * `ImageEmbedder.from(classifier)` embeds with the classifier's weights and preprocessing.
+   * Both share the weights: dispose only one of them.
+   */
+  static from<T extends TaskModel>(this: TaskModelClass<T>, other: TaskModel): T {
+    return new this(other.model, other.spec, other.files, other.details);
+  }
 
   get config(): ViTConfig {
     return this.model.config;
@@ -162,38 +171,20 @@ export class TaskModel {
    * Decodes and preprocesses images one by one (any sizes, any ImageInput forms) into one
    * model batch [B, H, W, C]. The caller disposes it.
    */
-  async preprocess(images: ImageInput | readonly ImageInput[]): Promise<tf.Tensor4D> {
-    const spec = this.spec;
+  async preprocess(images: ImageInput | readonly ImageInput[], options: PrepareOptions = {}): Promise<tf.Tensor4D> {
+    return (await this.prepare(images, options)).batch;
+  }
+
+  /**
+   * As `preprocess`, and also returns each image as the model sees it (8-bit RGB after resize and
+   * crop, before normalization) with its decoded size: what an app shows beside a prediction or
+   * under an attention map. The caller disposes `batch`.
+   */
+  async prepare(images: ImageInput | readonly ImageInput[], options: PrepareOptions = {}): Promise<PreparedBatch> {
+    const spec = options.preprocess !== undefined ? await resolvePreprocess(options.preprocess, this.config) : this.spec;
     if (!spec) throw new ConfigError('this model was loaded with preprocess: false', 'feed preprocessed batches to model.forward, or load it with a preprocessing');
-    const list = flattenInputs(Array.isArray(images) ? (images as readonly ImageInput[]) : [images as ImageInput]);
-    if (list.length === 0) throw new ShapeError('no images given', 'pass one image or a list of them');
-    const c = this.config.inChannels;
-    let size: [number, number] | undefined;
-    const parts: Float32Array[] = [];
-    for (const [i, input] of list.entries()) {
-      const image = preprocess(await toPixels(input, this.decodeOptions), spec);
-      const [h, w, ic] = image.shape;
-      const [mh, mw] = this.config.imageSize;
-      const fits = this.config.dynamicImageSize || (h === mh && w === mw);
-      if (!fits || (ic !== c && !(c === 1 && ic === 3))) {
-        throw new ShapeError(`${describeInput(input, i)} preprocessed to [${image.shape.join(', ')}], but the model takes [${mh}, ${mw}, ${c}]`, 'check the preprocessing config');
-      }
-      if (size && (size[0] !== h || size[1] !== w)) {
-        throw new ShapeError(`${describeInput(input, i)} preprocessed to ${h}x${w}, unlike the batch's ${size[0]}x${size[1]}`, 'run images of different sizes in separate calls');
-      }
-      size = [h, w];
-      if (c === ic) parts.push(image.data);
-      else {
-        // A one-channel model gets the luma of the normalized channels (exact for gray images).
-        const out = new Float32Array(h * w);
-        for (let p = 0; p < h * w; p++) out[p] = 0.299 * image.data[3 * p]! + 0.587 * image.data[3 * p + 1]! + 0.114 * image.data[3 * p + 2]!;
-        parts.push(out);
-      }
-    }
-    const [h, w] = size!;
-    const data = new Float32Array(list.length * h * w * c);
-    parts.forEach((p, i) => data.set(p, i * h * w * c));
-    return tf.tensor4d(data, [list.length, h, w, c], 'float32');
+    const list = Array.isArray(images) ? (images as readonly ImageInput[]) : [images as ImageInput];
+    return prepareBatch(list, spec, this.config, this.details.decode);
   }
 
   /** Frees the model's weights. */
@@ -202,26 +193,35 @@ export class TaskModel {
   }
 }
 
+/** Where a preprocessing the loader found came from. */
+function foundPreprocessing(sidecars: Record<string, unknown>, configJson: unknown): { json: unknown; source: string } | undefined {
+  if (sidecars[PREPROCESSOR_CONFIG] !== undefined) return { json: sidecars[PREPROCESSOR_CONFIG], source: PREPROCESSOR_CONFIG };
+  if (isObject(configJson) && isObject(configJson.pretrained_cfg)) return { json: configJson, source: 'timm pretrained_cfg' };
+  return undefined;
+}
+
 /**
  * Loads a model with its config (labels) and preprocessing from one source.
  * Throws a ModelSourceError naming what is missing.
  */
-export async function loadTaskModel<T extends TaskModel = TaskModel>(
-  source: ModelSource,
-  options: TaskOptions = {},
-  Kind: new (...args: ConstructorParameters<typeof TaskModel>) => T = TaskModel as new (...args: ConstructorParameters<typeof TaskModel>) => T,
-): Promise<T> {
-  const { config: configOption, preprocess: preprocessOption, decode, seed, ...load } = options;
+export async function loadTaskModel<T extends TaskModel = TaskModel>(source: ModelSource, options: TaskOptions = {}, Kind: TaskModelClass<T> = TaskModel as unknown as TaskModelClass<T>): Promise<T> {
+  const { config: configOption, preprocess: preprocessOption, defaultPreprocess, decode, seed, ...load } = options;
   const note = options.onNote ?? ((m: string) => console.warn(`vitkit: ${m}`));
   let weights: CheckpointSource;
   let fileSidecars: Record<string, unknown> = {};
-  if (Array.isArray(source)) ({ weights, sidecars: fileSidecars } = await splitFiles(source as readonly Blob[]));
-  else weights = source as CheckpointSource;
-  const configSource = configOption ?? fileSidecars['config.json'];
+  let picked: { file: string; size: number } | undefined;
+  if (Array.isArray(source)) {
+    const files = await sortModelFiles(source as readonly Blob[]);
+    ({ weights, sidecars: fileSidecars } = files);
+    // Picked files are read in one go: progress says "started", then "done".
+    picked = { file: files.used[0]!, size: files.weights.size };
+    load.onProgress?.({ file: picked.file, loaded: 0, total: picked.size });
+  } else weights = source as CheckpointSource;
+  const configSource = configOption ?? fileSidecars[CONFIG_JSON];
   const configLoad = await resolveConfigOption(configSource as TaskOptions['config']);
   let checkpoint;
   try {
-    checkpoint = await loadCheckpoint(weights, { ...load, ...configLoad, sidecars: ['config.json', PREPROCESSOR_CONFIG] });
+    checkpoint = await loadCheckpoint(weights, { ...load, ...configLoad, sidecars: [CONFIG_JSON, PREPROCESSOR_CONFIG] });
   } catch (e) {
     if (e instanceof VitkitError && /text_model\.|text_projection/.test(e.message) && !/vision_model|visual/.test(e.message)) {
       throw new ModelSourceError('E_NO_VISION_TOWER', `${sourceName(source)} holds no vision tower (only a text model)`, 'use a CLIP/SigLIP checkpoint with vision_model.* tensors');
@@ -232,17 +232,22 @@ export async function loadTaskModel<T extends TaskModel = TaskModel>(
     }
     throw e;
   }
+  if (picked) load.onProgress?.({ file: picked.file, loaded: picked.size, total: picked.size });
   const sidecars = { ...checkpoint.sidecars, ...fileSidecars };
-  const configJson = typeof configSource === 'string' ? undefined : (configSource ?? sidecars['config.json']);
+  const configJson = typeof configSource === 'string' ? undefined : (configSource ?? sidecars[CONFIG_JSON]);
   try {
     checkLabels(configJson, checkpoint.config, 'config.json');
-    let specJson = sidecars[PREPROCESSOR_CONFIG];
-    if (specJson === undefined && isObject(configJson) && isObject(configJson.pretrained_cfg)) specJson = configJson;
-    if (specJson === undefined && typeof configSource === 'string') specJson = await besideConfig(configSource);
+    let found = foundPreprocessing(sidecars, configJson);
+    if (found === undefined && typeof configSource === 'string') {
+      const beside = await besideConfig(configSource);
+      if (beside !== undefined) found = { json: beside, source: PREPROCESSOR_CONFIG };
+    }
     let spec: PreprocessSpec | undefined;
-    if (preprocessOption === false) spec = undefined;
-    else if (preprocessOption !== undefined) spec = await specFromOption(preprocessOption, checkpoint.config);
-    else if (specJson !== undefined) spec = specFromConfig(specJson);
+    let preprocessSource: string;
+    if (preprocessOption === false) [spec, preprocessSource] = [undefined, 'none'];
+    else if (preprocessOption !== undefined) [spec, preprocessSource] = [await resolvePreprocess(preprocessOption, checkpoint.config), 'preprocess option'];
+    else if (found !== undefined) [spec, preprocessSource] = [specFromConfig(found.json), found.source];
+    else if (defaultPreprocess !== undefined) [spec, preprocessSource] = [await resolvePreprocess(defaultPreprocess, checkpoint.config), 'defaultPreprocess option'];
     else {
       throw new ModelSourceError(
         'E_NO_PREPROCESSING',
@@ -253,9 +258,14 @@ export async function loadTaskModel<T extends TaskModel = TaskModel>(
     const text = checkpoint.dropped.filter((n) => TEXT_TOWER.some((p) => n.startsWith(p)));
     if (text.length > 0) note(`${sourceName(source)} also holds a text tower (${text.length} tensors); loaded its vision tower only`);
     const model = viTFromCheckpoint(checkpoint, seed === undefined ? {} : { seed });
-    return new Kind(model, spec, checkpoint.files, decode);
+    const numClasses = model.config.numClasses;
+    // Hugging Face CLIP's only head is visual_projection (loaded as a bias-free head): embeddings, not classes.
+    const head: HeadKind = numClasses === 0 ? 'none' : checkpoint.convention === 'hf-clip' ? 'projection' : 'classifier';
+    return new Kind(model, spec, checkpoint.files, { preprocessSource, head, decode: decode ?? {} });
   } catch (e) {
     tf.dispose([...checkpoint.state.values()]);
     throw e;
   }
 }
+
+

@@ -107,8 +107,8 @@ export function hubRepos(): HubRepo[] {
       },
       { crop_size: 32, do_center_crop: true, do_normalize: true, do_resize: true, feature_extractor_type: 'CLIPFeatureExtractor', image_mean: [0.48145466, 0.4578275, 0.40821073], image_std: [0.26862954, 0.26130258, 0.27577711], resample: 3, size: 32 },
       'hf-clip',
-      // The model's pooling (timm's pre-logits): the vision tower's width, before visual_projection.
-      { dim: 32 },
+      // The projected image embedding (get_image_features): projection_dim, after visual_projection.
+      { dim: 16 },
       TEXT_TOWER,
     ),
     hfRepo(

@@ -1,138 +1,81 @@
 import { FormatError, parseNpy, VitkitError } from '@vitkit/core';
-import { decodeImageNative, UnsupportedImageError, type Image8, type PreprocessSpec } from '@vitkit/preprocessing/browser';
+import { toPixels, type DrawableImage } from '@vitkit/tasks';
+import type { Image8 } from '@vitkit/preprocessing';
 import { InputError } from './errors.js';
 import type { InputPayload } from './protocol.js';
-import { preprocessImage } from './preprocess.js';
-
-/** What the model needs to know about its input. */
-export interface InputSpec {
-  imageSize: [number, number];
-  inChannels: number;
-}
-
-/** A batch ready for the model, NHWC float32, with the first image for display. */
-export interface ModelInput {
-  data: Float32Array;
-  shape: [number, number, number, number];
-  view: { width: number; height: number; data: Uint8ClampedArray };
-  summary: string;
-}
-
-export interface ImagePreprocessing {
-  spec: PreprocessSpec;
-  /** Said in the summary ("hf preprocessing"). */
-  name: string;
-  invert: boolean;
-}
 
 /** Photos larger than this (in pixels) are refused before decoding, as a decompression-bomb guard. */
 const MAX_PIXELS = 64_000_000;
 
 const NPY_MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
 
-function isNpy(bytes: Uint8Array): boolean {
-  return NPY_MAGIC.every((b, i) => bytes[i] === b);
+/** What the page sent, read: an image's pixels, or a .npy batch that is already preprocessed (NHWC float32). */
+export type ReadInput = { kind: 'image'; image: Image8; name: string } | { kind: 'npy'; data: Float32Array; shape: number[]; name: string };
+
+function isNpy(bytes: Uint8Array, name: string): boolean {
+  return NPY_MAGIC.every((b, i) => bytes[i] === b) || name.toLowerCase().endsWith('.npy');
 }
 
-/** Turns a dropped file, a picked file or a webcam frame into a model input. */
-export async function readInput(payload: InputPayload, spec: InputSpec, pre: ImagePreprocessing): Promise<ModelInput> {
+/** Turns a dropped file, a picked file or a webcam frame into pixels (decoded by the task layer) or a .npy batch. */
+export async function readInput(payload: InputPayload): Promise<ReadInput> {
   if (payload.kind === 'bitmap') {
     try {
-      return fromImage(bitmapPixels(payload.bitmap), payload.name, spec, pre);
+      return { kind: 'image', image: await toPixels(payload.bitmap as DrawableImage), name: payload.name };
     } finally {
       payload.bitmap.close();
     }
   }
   const bytes = new Uint8Array(await payload.blob.arrayBuffer());
-  if (isNpy(bytes) || payload.name.toLowerCase().endsWith('.npy')) return fromNpy(bytes, payload.name, spec);
-  return fromImage(await decode(bytes, payload.name), payload.name, spec, pre);
-}
-
-/**
- * Decodes with @vitkit/preprocessing (the browser's codecs after header
- * checks); formats it does not handle (BMP, AVIF, ...) go straight to the
- * browser.
- */
-async function decode(bytes: Uint8Array, name: string): Promise<Image8> {
-  if (bytes.length === 0) throw new InputError(`cannot decode "${name}": the file is empty`, 'pick another file');
+  if (bytes.length === 0) throw new InputError(`cannot decode "${payload.name}": the file is empty`, 'pick another file');
+  if (isNpy(bytes, payload.name)) return readNpy(bytes, payload.name);
   try {
-    return await decodeImageNative(bytes, { maxPixels: MAX_PIXELS });
+    return { kind: 'image', image: await toPixels(bytes, { maxPixels: MAX_PIXELS }), name: payload.name };
   } catch (e) {
-    if (e instanceof UnsupportedImageError) {
-      const fallback = await createImageBitmap(new Blob([bytes.slice().buffer as ArrayBuffer])).catch(() => undefined);
-      if (fallback) {
-        try {
-          return bitmapPixels(fallback);
-        } finally {
-          fallback.close();
-        }
-      }
-    }
     if (e instanceof VitkitError) {
-      throw new InputError(`cannot decode "${name}": ${e.reason}`, 'use a PNG, JPEG, WebP, GIF, BMP or AVIF image, or a .npy array (model files go in the model panel)', { cause: e });
+      throw new InputError(`cannot decode "${payload.name}": ${e.reason}`, 'use a PNG, JPEG, WebP, GIF, BMP or AVIF image, or a .npy array (model files go in the model panel)', { cause: e });
     }
     throw e;
   }
 }
 
-/** RGBA pixels of a bitmap (a webcam frame). */
-function bitmapPixels(bitmap: ImageBitmap): Image8 {
-  const { width, height } = bitmap;
-  if (width === 0 || height === 0) throw new InputError('the image is empty (0 pixels)');
-  const canvas = new OffscreenCanvas(width, height);
-  const ctx = canvas.getContext('2d', { willReadFrequently: true });
-  if (!ctx) throw new InputError('this browser cannot read pixels in a worker (no 2D OffscreenCanvas)', 'use a recent Chrome, Edge, Firefox or Safari');
-  ctx.drawImage(bitmap, 0, 0);
-  const { data } = ctx.getImageData(0, 0, width, height);
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height, channels: 4 };
-}
-
-function fromImage(image: Image8, name: string, spec: InputSpec, pre: ImagePreprocessing): ModelInput {
-  const [h, w] = spec.imageSize;
-  const { data, view } = preprocessImage(image, pre.spec, spec.imageSize, spec.inChannels, pre.invert);
-  return {
-    data,
-    shape: [1, h, w, spec.inChannels],
-    view,
-    summary: `${name}: ${image.width}×${image.height} → ${w}×${h}×${spec.inChannels}, ${pre.name} preprocessing${pre.invert ? ', inverted' : ''}`,
-  };
-}
-
-/**
- * A .npy array that is already preprocessed: one image [H, W, C] or a batch
- * [B, H, W, C] (NHWC) at the model's resolution.
- */
-function fromNpy(bytes: Uint8Array, name: string, spec: InputSpec): ModelInput {
-  let array;
+function readNpy(bytes: Uint8Array, name: string): ReadInput {
   try {
-    array = parseNpy(bytes);
+    const array = parseNpy(bytes);
+    if (array.dtype !== 'float32') {
+      throw new InputError(`"${name}" holds ${array.dtype} values; the model takes float32`, 'save the preprocessed input as float32 (numpy: x.astype("float32"))');
+    }
+    return { kind: 'npy', data: array.data as Float32Array, shape: array.shape, name };
   } catch (e) {
     if (e instanceof FormatError) throw new InputError(`"${name}": ${e.reason}`, e.hint, { cause: e });
     throw e;
   }
-  const [h, w] = spec.imageSize;
-  const c = spec.inChannels;
-  const shape = array.shape.length === 3 ? [1, ...array.shape] : array.shape;
-  if (array.dtype !== 'float32') {
-    throw new InputError(`"${name}" holds ${array.dtype} values; the model takes float32`, 'save the preprocessed input as float32 (numpy: x.astype("float32"))');
-  }
-  if (shape.length !== 4 || shape[1] !== h || shape[2] !== w || shape[3] !== c || shape[0] === 0) {
-    const nchw = shape.length === 4 && shape[1] === c && shape[2] === h && shape[3] === w;
+}
+
+/** Light-on-dark datasets (Fashion-MNIST): 255 - v on every color channel, alpha kept. */
+export function invertPixels(image: Image8): Image8 {
+  const alpha = image.channels === 2 || image.channels === 4 ? image.channels - 1 : -1;
+  return { ...image, data: image.data.map((v, i) => (i % image.channels === alpha ? v : 255 - v)) };
+}
+
+/**
+ * Checks a .npy batch against the model's input: one image [H, W, C] or a batch [B, H, W, C]
+ * (NHWC) at the model's resolution; returns the batch shape.
+ */
+export function npyBatchShape(input: { shape: number[]; name: string }, imageSize: [number, number], channels: number): [number, number, number, number] {
+  const [h, w] = imageSize;
+  const shape = input.shape.length === 3 ? [1, ...input.shape] : input.shape;
+  if (shape.length !== 4 || shape[1] !== h || shape[2] !== w || shape[3] !== channels || shape[0] === 0) {
+    const nchw = shape.length === 4 && shape[1] === channels && shape[2] === h && shape[3] === w;
     throw new InputError(
-      `"${name}" has shape [${array.shape.join(', ')}]; this model takes [batch, ${h}, ${w}, ${c}] or [${h}, ${w}, ${c}] (NHWC, already preprocessed)`,
-      nchw ? 'it looks like NCHW: save x.transpose(0, 2, 3, 1) instead' : `resize and normalize the input to ${h}×${w} with ${c} channels first`,
+      `"${input.name}" has shape [${input.shape.join(', ')}]; this model takes [batch, ${h}, ${w}, ${channels}] or [${h}, ${w}, ${channels}] (NHWC, already preprocessed)`,
+      nchw ? 'it looks like NCHW: save x.transpose(0, 2, 3, 1) instead' : `resize and normalize the input to ${h}×${w} with ${channels} channels first`,
     );
   }
-  return {
-    data: array.data as Float32Array,
-    shape: shape as [number, number, number, number],
-    view: npyView(array.data as Float32Array, h, w, c),
-    summary: `${name}: npy [${array.shape.join(', ')}] float32, used as it is`,
-  };
+  return shape as [number, number, number, number];
 }
 
 /** The first image of an NHWC float batch, min-max scaled to 8 bits, for display. */
-function npyView(data: Float32Array, h: number, w: number, c: number): ModelInput['view'] {
+export function npyView(data: Float32Array, h: number, w: number, c: number): { width: number; height: number; rgba: Uint8ClampedArray } {
   const n = h * w;
   let lo = Infinity;
   let hi = -Infinity;
@@ -149,5 +92,18 @@ function npyView(data: Float32Array, h: number, w: number, c: number): ModelInpu
     for (let k = 0; k < 3; k++) out[i * 4 + k] = (data[i * c + Math.min(k, c - 1)]! - lo) * scale;
     out[i * 4 + 3] = 255;
   }
-  return { width: w, height: h, data: out };
+  return { width: w, height: h, rgba: out };
+}
+
+/** An 8-bit RGB image as RGBA for a canvas; a one-channel model's input is shown as its luma. */
+export function rgbaView(image: Image8, gray: boolean): { width: number; height: number; rgba: Uint8ClampedArray } {
+  const n = image.width * image.height;
+  const out = new Uint8ClampedArray(n * 4);
+  for (let i = 0; i < n; i++) {
+    const [r, g, b] = [image.data[i * 3]!, image.data[i * 3 + 1]!, image.data[i * 3 + 2]!];
+    // Pillow's convert('L') weights, in integers as Pillow does.
+    const l = (r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16;
+    out.set(gray ? [l, l, l, 255] : [r, g, b, 255], i * 4);
+  }
+  return { width: image.width, height: image.height, rgba: out };
 }

@@ -1,9 +1,11 @@
 /**
  * The messages between the page and the inference worker. Every request
  * carries an id; the worker answers with zero or more `progress` replies and
- * then exactly one final reply (`ready`, `loaded`, `result` or `error`) with
- * the same id. Requests run one at a time, in the order they were sent.
+ * then exactly one final reply (`ready`, `loaded`, `result`, `compared` or
+ * `error`) with the same id. Requests run one at a time, in the order they
+ * were sent; handler.ts has one handler per request type.
  */
+import type { HeadKind } from '@vitkit/tasks';
 
 /** Backends the page offers; `auto` takes the best that works here. */
 export const BACKEND_PICKS = ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'] as const;
@@ -17,7 +19,7 @@ export type ModelSource =
    * `cache: false` skips the Cache API (the page's own files).
    */
   | { kind: 'url'; url: string; name?: string; cache?: boolean; /** Hub mirror for hf:// (default huggingface.co). */ endpoint?: string }
-  /** Files the user picked or dropped: one .safetensors/.npz and optionally a config.json. */
+  /** Files the user picked or dropped (or a dropped folder's files): one .safetensors/.npz with its JSON files. */
   | { kind: 'files'; files: File[] };
 
 /** How images are turned into model inputs. */
@@ -37,7 +39,9 @@ export type InputPayload =
 export type Request =
   | { id: number; type: 'init'; backend: BackendPick }
   | { id: number; type: 'load'; source: ModelSource }
-  | { id: number; type: 'classify'; input: InputPayload; preprocess: PreprocessOptions };
+  | { id: number; type: 'classify'; input: InputPayload; preprocess: PreprocessOptions }
+  /** Embeds several images (files, not .npy) with the loaded model and compares every pair. */
+  | { id: number; type: 'compare'; inputs: InputPayload[]; preprocess: PreprocessOptions };
 
 export interface BackendInfo {
   /** The backend in use. */
@@ -59,6 +63,10 @@ export interface ModelInfo {
   depth: number;
   numHeads: number;
   numClasses: number;
+  /** What the head is: classes, CLIP's projection to image embeddings, or none (features). */
+  head: HeadKind;
+  /** Width of the embeddings compare mode uses (the projection's width for CLIP with visual_projection). */
+  embeddingDim: number;
   numParams: number;
   labels: string[];
   /** Where the model's own preprocessing comes from ("preprocessor_config.json", or a default). */
@@ -122,6 +130,26 @@ export interface ClassifyResult {
   tensorsInMemory: number;
 }
 
+export interface CompareResult {
+  /** The images' names, in the order given. */
+  names: string[];
+  /** Cosine similarity of every pair of embeddings: symmetric, 1 on the diagonal. */
+  matrix: number[][];
+  /** For each image, the most similar other one (index into names) and their similarity. */
+  neighbours: { index: number; similarity: number }[];
+  /** Width of each embedding. */
+  dim: number;
+  /** What was compared ("projected image embeddings (CLIP visual_projection)" or "pooled features"). */
+  embedding: string;
+  /** The embeddings themselves, one row per image (unit length), for tests and curious users. */
+  embeddings: number[][];
+  /** Milliseconds to decode, preprocess and embed every image. */
+  latencyMs: number;
+  backend: string;
+  /** tf.memory().numTensors in the worker once this run's tensors are freed. */
+  tensorsInMemory: number;
+}
+
 export interface SerializedError {
   code: string;
   reason: string;
@@ -133,4 +161,5 @@ export type Reply =
   | { id: number; type: 'progress'; loaded: number; total?: number; what: string }
   | { id: number; type: 'loaded'; model: ModelInfo }
   | { id: number; type: 'result'; result: ClassifyResult }
+  | { id: number; type: 'compared'; result: CompareResult }
   | { id: number; type: 'error'; error: SerializedError };

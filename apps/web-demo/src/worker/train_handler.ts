@@ -1,10 +1,10 @@
 import { VitkitError } from '@vitkit/core';
-import { loadTaskModel, type ModelSource as TaskSource, type TaskOptions, type TaskModel } from '@vitkit/tasks';
+import type { TaskModel } from '@vitkit/tasks';
 import { registerGradients } from '@vitkit/training/browser';
-import { browserCache } from '@vitkit/weights';
 import { initBackend } from './backend.js';
 import { serializeError } from './errors.js';
-import type { BackendInfo, ModelSource } from './protocol.js';
+import { loadModel } from './model.js';
+import type { BackendInfo } from './protocol.js';
 import { buildTeachData } from './train_data.js';
 import { withFreshHead } from './train_model.js';
 import type { TrainReply, TrainRequest } from './train_protocol.js';
@@ -20,21 +20,6 @@ class NoRunError extends VitkitError {
 }
 
 const state: { backend?: BackendInfo; session?: TeachSession; stop: boolean } = { stop: false };
-
-/** The page's model source as the task layer takes it (the page's own files skip the cache). */
-function taskSource(source: ModelSource, onProgress: (loaded: number, total: number | undefined, what: string) => void): [TaskSource, TaskOptions] {
-  if (source.kind === 'files') return [source.files, {}];
-  const options: TaskOptions = {
-    cache: source.cache === false ? false : browserCache('vitkit-web-demo'),
-    onProgress: (p) => onProgress(p.loaded, p.total, p.file),
-    ...(source.endpoint ? { endpoint: source.endpoint } : {}),
-  };
-  return [source.url, options];
-}
-
-function nameOf(source: ModelSource): string {
-  return source.kind === 'files' ? source.files.map((f) => f.name).join(' + ') : (source.name ?? source.url);
-}
 
 /** Stop is read at once (see train.worker.ts); everything else runs in order. */
 export function requestStop(id: number, post: Post): void {
@@ -59,8 +44,9 @@ export async function handleTrainRequest(request: TrainRequest, post: Post): Pro
           await registerGradients();
         }
         const progress = (loaded: number, total: number | undefined, what: string): void => post({ id, type: 'progress', loaded, what, ...(total !== undefined ? { total } : {}) });
-        const [source, options] = taskSource(request.source, progress);
-        let task: TaskModel | undefined = await loadTaskModel(source, options);
+        // The page's own loader (task layer: weights, labels, preprocessing); the classifier's network is the starting point.
+        const loaded = await loadModel(request.source, progress);
+        let task: TaskModel | undefined = loaded.classifier;
         let session: TeachSession | undefined;
         try {
           const data = await buildTeachData(request.classes, task, request.settings.seed, (done, total) => progress(done, total, 'images'));
@@ -78,7 +64,7 @@ export async function handleTrainRequest(request: TrainRequest, post: Post): Pro
         // Only replace the previous run once this one is ready: a bad input leaves the last result usable.
         state.session?.dispose();
         state.session = session;
-        post({ id, type: 'prepared', prepared: session.describe(nameOf(request.source)) });
+        post({ id, type: 'prepared', prepared: session.describe(loaded.info.name) });
         return;
       }
       case 'train': {
