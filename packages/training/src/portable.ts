@@ -39,7 +39,7 @@ export {
   type StepResult,
   type ResolvedTrainerOptions,
 } from './train/trainer.js';
-export { DEFAULT_TTA_ZOOM, evaluate, TEST_TIME_AUGMENTATIONS, zoomCenter, type EvaluationResult, type EvaluateOptions, type TestTimeAugmentation } from './train/evaluate.js';
+export { DEFAULT_TTA_ZOOM, evaluate, evaluateAsync, TEST_TIME_AUGMENTATIONS, zoomCenter, type EvaluationResult, type EvaluateOptions, type TestTimeAugmentation } from './train/evaluate.js';
 export { createTrainingStep, measureTrainingThroughput, type ThroughputOptions, type TrainingStepRunner, type TrainingThroughput } from './train/throughput.js';
 
 // Fine-tuning: freezing, linear probes on cached embeddings.
@@ -61,4 +61,4 @@ export {
 export { combineShardGradients } from './parallel/combine.js';
 
 // Model directories as bytes (run directories write them; a browser offers them as downloads).
-export { configJson, modelSafetensors } from './run/model_files.js';
+export { configJson, modelSafetensors, modelSafetensorsAsync } from './run/model_files.js';

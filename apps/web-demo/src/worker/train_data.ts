@@ -109,7 +109,7 @@ export async function buildTeachData(classes: readonly TeachClass[], task: TaskM
       sizes.set(size, [...(sizes.get(size) ?? []), image.name]);
       const x = await task.preprocess(pixels);
       try {
-        rows.push(x.dataSync() as Float32Array);
+        rows.push((await x.data()) as Float32Array);
       } finally {
         x.dispose();
       }

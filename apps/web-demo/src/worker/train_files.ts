@@ -4,7 +4,7 @@
 // Hugging Face read it back.
 import { ConfigError } from '@vitkit/core';
 import { specFromConfig, type PreprocessSpec } from '@vitkit/preprocessing';
-import { configJson, modelSafetensors, type TrainableModel } from '@vitkit/training/browser';
+import { configJson, modelSafetensorsAsync, type TrainableModel } from '@vitkit/training/browser';
 
 export interface ModelFile {
   name: string;
@@ -59,9 +59,9 @@ function canonical(value: unknown): string {
 const json = (value: unknown): Uint8Array => new TextEncoder().encode(`${JSON.stringify(value, null, 2)}\n`);
 
 /** The three files of a model directory, as bytes. */
-export function modelDirectoryFiles(model: TrainableModel, spec: PreprocessSpec, metadata: Record<string, string> = {}): ModelFile[] {
+export async function modelDirectoryFiles(model: TrainableModel, spec: PreprocessSpec, metadata: Record<string, string> = {}): Promise<ModelFile[]> {
   return [
-    { name: 'model.safetensors', bytes: modelSafetensors(model, metadata) },
+    { name: 'model.safetensors', bytes: await modelSafetensorsAsync(model, metadata) },
     { name: 'config.json', bytes: json(configJson(model.config)) },
     { name: 'preprocessor_config.json', bytes: json(preprocessorConfigOf(spec)) },
   ];

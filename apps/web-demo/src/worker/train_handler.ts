@@ -88,7 +88,7 @@ export async function handleTrainRequest(request: TrainRequest, post: Post): Pro
       }
       case 'export': {
         if (!state.session) throw new NoRunError();
-        const files = state.session.files();
+        const files = await state.session.files();
         post({ id, type: 'exported', files }, files.map((f) => f.bytes.buffer as ArrayBuffer));
         return;
       }

@@ -3,7 +3,7 @@
 // model directory of the result.
 import * as tf from '@tensorflow/tfjs-core';
 import type { TaskModel } from '@vitkit/tasks';
-import { evaluate, Trainer, type TrainerOptions } from '@vitkit/training/browser';
+import { evaluateAsync, Trainer, type TrainerOptions } from '@vitkit/training/browser';
 import type { VisionTransformer } from '@vitkit/vit';
 import { modelDirectoryFiles, type ModelFile } from './train_files.js';
 import type { TeachData } from './train_data.js';
@@ -81,11 +81,12 @@ export class TeachSession {
     while (!this.trainer.done) {
       await yieldToEvents();
       if (stopRequested()) break;
-      const r = this.trainer.trainStep();
+      // Asynchronous reads of the loss: webgpu's synchronous ones return zeros in a worker on some adapters.
+      const r = await this.trainer.trainStepAsync();
       pace.tick();
       const step: TeachStep = { step: r.step, totalSteps: this.trainer.totalSteps, epoch: r.epoch, loss: r.loss, lr: r.lr, etaSeconds: pace.etaSeconds(this.trainer.totalSteps - r.step) };
       if (r.epochEnded || this.trainer.done) {
-        const v = evaluate(this.model, this.data.validation, { batchSize: 64 });
+        const v = await evaluateAsync(this.model, this.data.validation, { batchSize: 64 });
         this.lastValidation = { accuracy: v.accuracy, loss: v.loss };
         step.validation = this.lastValidation;
       }
@@ -113,7 +114,7 @@ export class TeachSession {
   }
 
   /** The model directory of the weights as they are now. */
-  files(): ModelFile[] {
+  files(): Promise<ModelFile[]> {
     return modelDirectoryFiles(this.model, this.task.spec!, { vitkit_teach: `${this.settings.mode}, step ${this.trainer.step}` });
   }
 

@@ -19,12 +19,16 @@ export interface ClipResult<T> {
  * Global-norm gradient clipping as torch.nn.utils.clip_grad_norm_ does it:
  * every gradient is multiplied by min(1, maxNorm / (norm + 1e-6)).
  * Returns new tensors; the caller disposes both the inputs and the outputs.
+ * `knownNorm`: the global norm, already read (asynchronously) by the caller.
  */
-export function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: number): ClipResult<Record<string, tf.Tensor>> {
+export function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: number, knownNorm?: number): ClipResult<Record<string, tf.Tensor>> {
   const names = Object.keys(grads);
-  const normT = globalNorm(names.map((n) => grads[n]!));
-  const norm = normT.dataSync()[0]!;
-  normT.dispose();
+  let norm = knownNorm;
+  if (norm === undefined) {
+    const normT = globalNorm(names.map((n) => grads[n]!));
+    norm = normT.dataSync()[0]!;
+    normT.dispose();
+  }
   const coef = Math.min(1, maxNorm / (norm + 1e-6));
   const out: Record<string, tf.Tensor> = {};
   for (const n of names) out[n] = coef < 1 ? tf.tidy(() => tf.mul(grads[n]!, coef)) : grads[n]!.clone();
