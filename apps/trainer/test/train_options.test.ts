@@ -37,6 +37,16 @@ describe('vit train flag table', () => {
     expect(RUN_DEFINING).not.toContain('epochs');
   });
 
+  it('reads the fine-tuning flags into the trainer settings and refuses --cache-embeddings with augmentation', () => {
+    const o = readTrainOptions({ freeze: 'blocks:2', 'layer-decay': '0.75', 'head-warmup': '10' });
+    expect(settingsOf(o).trainer).toMatchObject({ freeze: { blocks: 2 }, layerDecay: 0.75, headWarmup: 10 });
+    expect(settingsOf(readTrainOptions({})).trainer.freeze).toBeUndefined();
+    expect(settingsOf(readTrainOptions({ freeze: 'backbone', 'no-augment': true, 'cache-embeddings': true })).cacheEmbeddings).toBe(true);
+    expect(() => readTrainOptions({ freeze: 'backbone', 'cache-embeddings': true })).toThrow(/--no-augment/);
+    expect(() => readTrainOptions({ freeze: 'blocks' })).toThrow(/none, backbone or blocks:K/);
+    expect(() => readTrainOptions({ 'layer-decay': '0' })).toThrow(/\(0, 1\]/);
+  });
+
   it('merges defaults < recipe < flags, with recipe paths relative to the recipe', () => {
     const path = recipeFile('merge.json', {
       description: 'merge order',

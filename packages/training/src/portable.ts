@@ -40,7 +40,7 @@ export {
   type ResolvedTrainerOptions,
 } from './train/trainer.js';
 export { DEFAULT_TTA_ZOOM, evaluate, evaluateAsync, TEST_TIME_AUGMENTATIONS, zoomCenter, type EvaluationResult, type EvaluateOptions, type TestTimeAugmentation } from './train/evaluate.js';
-export { createTrainingStep, measureTrainingThroughput, type ThroughputOptions, type TrainingStepRunner, type TrainingThroughput } from './train/throughput.js';
+export { createTrainingStep, measureTrainingThroughput, type ThroughputOptions, type TrainingStepOptions, type TrainingStepRunner, type TrainingThroughput } from './train/throughput.js';
 
 // Fine-tuning: freezing, linear probes on cached embeddings.
 export { parseFreeze, formatFreeze, validateFreeze, type FreezeMode } from './finetune/freeze.js';

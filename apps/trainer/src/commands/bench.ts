@@ -17,6 +17,7 @@ import { compareWithOnnxRuntime, type OnnxComparison } from '../bench/onnx/compa
 import { profileForward, profileTable, profileTrainingStep, type KernelProfile } from '../bench/profile.js';
 import { measureTorchTraining, type TorchComparison } from '../bench/torch.js';
 import { measureTrainingModel, trainingModelLabel } from '../bench/training.js';
+import { benchFinetune, parseFinetuneModes } from '../bench/finetune.js';
 import { readConfigSpec } from '../train/model_setup.js';
 
 const DEFAULT_PRESETS = ['vit_tiny_patch16_224', 'vit_small_patch16_224', 'vit_base_patch16_224'];
@@ -49,6 +50,7 @@ const USAGE = `usage: vit bench [--preset NAME[,NAME...]] [--batch N[,N...]] [--
        vit bench --profile [--preset NAME] [--batch N] [--backend NAME[,NAME...]] [--threads N] [--top N] [--json]
        vit bench --compare-torch [--train-config C] [--threads N] [--runs N] [--warmup N] [--rounds N] [--json]
        vit bench --compare-onnx [--preset NAME[,NAME...]] [--batch N[,N...]] [--threads N] [--runs N] [--rounds N] [--json]
+       vit bench --finetune full,blocks:1,probe-cached [--preset NAME] [--batch N] [--backend NAME] [--runs N] [--rounds N] [--json]
 
 Measures inference of timm presets (median latency after warm-up, img/s, achieved
 GFLOP/s, peak RSS) for each backend, each configuration in a fresh process, then
@@ -63,6 +65,8 @@ the training throughput (img/s) of the model \`vit train\` builds by default.
   --wasm-matmul LIST  wasm kernels: simd (vitkit's BatchMatMul and Unpack, default), stock (tfjs's), or stock,simd to compare
   --no-train        skip the training-throughput measurement of the trainer's default model
   --train-config C  measure training of this model instead (a config.json or preset, as vit train --config)
+  --finetune LIST   training img/s per fine-tuning mode (full, probe, probe-cached, blocks:K), measured
+                    alternately in one process (default ViT-Ti/16 at 224, batch 16, wasm, 2 steps x 2 rounds)
   --json            print {"results": [{"mode", "preset", "backend", "batch", "median_ms", "img_per_s", "gflops", "peak_rss_mb", "load_1m", "wasm_matmul", ...}]}
 
 --profile counts the kernels (tf.profile) launched by one training step of the
@@ -302,6 +306,7 @@ export const benchCommand: Command = {
     'wasm-matmul': { type: 'string' },
     'train-config': { type: 'string' },
     rounds: { type: 'string' },
+    finetune: { type: 'string' },
     top: { type: 'string' },
     profile: { type: 'boolean' },
     'child-profile': { type: 'boolean' },
@@ -314,6 +319,26 @@ export const benchCommand: Command = {
     'child-onnx': { type: 'boolean' },
   },
   async run(flags: Flags): Promise<number> {
+    const finetune = stringFlag(flags, 'finetune');
+    if (finetune !== undefined) {
+      const r = await benchFinetune({
+        modes: parseFinetuneModes(finetune),
+        preset: stringFlag(flags, 'preset') ?? 'vit_tiny_patch16_224',
+        backend: (stringFlag(flags, 'backend') ?? 'wasm') as BackendName,
+        batch: numberFlag(flags, 'batch', { integer: true, min: 1 }) ?? 16,
+        steps: numberFlag(flags, 'runs', { integer: true, min: 1 }) ?? 2,
+        rounds: numberFlag(flags, 'rounds', { integer: true, min: 1 }) ?? 2,
+      });
+      if (booleanFlag(flags, 'json')) console.log(JSON.stringify(r));
+      else {
+        console.log(`fine-tuning ${r.preset}, batch ${r.batch}, ${r.backend} (modes measured alternately, medians)`);
+        for (const row of r.rows) {
+          const embed = row.embed_img_per_s !== undefined ? `  (embedding once: ${row.embed_img_per_s.toFixed(1)} img/s)` : '';
+          console.log(`${row.mode.padEnd(14)} ${row.img_per_s.toFixed(1).padStart(9)} img/s  ${row.ms_per_step.toFixed(0).padStart(7)} ms/step${embed}`);
+        }
+      }
+      return 0;
+    }
     if (booleanFlag(flags, 'child')) {
       console.log(JSON.stringify(await measureInference(flags)));
       return 0;

@@ -6,6 +6,7 @@ import { ConfigError, PRESETS, isPresetName, presetNames, resolveConfig, withOve
 import { VisionTransformer } from '@vitkit/vit';
 import { configInputFromJson, loadCheckpoint } from '@vitkit/weights';
 import * as tf from '@tensorflow/tfjs-core';
+import { specFromConfig } from '@vitkit/preprocessing';
 import { UsageError } from '../errors.js';
 
 /**
@@ -43,6 +44,20 @@ export interface ModelSetup {
   /** Where the weights came from ('random init' or the checkpoint). */
   source: string;
   headReplaced: boolean;
+  /**
+   * The checkpoint's own normalization (its preprocessor_config.json, or a timm
+   * config.json's pretrained_cfg), for fine-tuning on the inputs it was trained with.
+   */
+  normalization?: { mean: number[]; std: number[] };
+}
+
+/** mean/std of a checkpoint's preprocessing JSON, read by @vitkit/preprocessing as the task layer reads it. */
+function checkpointNormalization(sidecars: Record<string, unknown>): { mean: number[]; std: number[] } | undefined {
+  const config = sidecars['config.json'];
+  const json = sidecars['preprocessor_config.json'] ?? (typeof config === 'object' && config !== null && 'pretrained_cfg' in config ? config : undefined);
+  if (json === undefined) return undefined;
+  const spec = specFromConfig(json);
+  return spec.mean && spec.std ? { mean: [...spec.mean], std: [...spec.std] } : undefined;
 }
 
 export interface BuildModelOptions {
@@ -68,6 +83,7 @@ export async function buildModel(o: BuildModelOptions): Promise<ModelSetup> {
         ...(overrides.imageSize !== undefined ? { imageSize: overrides.imageSize } : {}),
         headMode,
         seed: o.seed,
+        sidecars: ['config.json', 'preprocessor_config.json'],
       });
     let loaded;
     try {
@@ -84,7 +100,8 @@ export async function buildModel(o: BuildModelOptions): Promise<ModelSetup> {
     } finally {
       tf.dispose([...loaded.state.values()]);
     }
-    return { model, source: o.weights, headReplaced: loaded.headReplaced };
+    const normalization = checkpointNormalization(loaded.sidecars);
+    return { model, source: o.weights, headReplaced: loaded.headReplaced, ...(normalization ? { normalization } : {}) };
   }
   const base: ViTConfigInput = o.config ?? { ...DEFAULT_ARCHITECTURE };
   const merged: ViTConfigInput = { ...(o.config ? {} : o.fromData), ...base, ...(o.numClasses !== undefined ? { numClasses: o.numClasses } : {}), ...overrides };

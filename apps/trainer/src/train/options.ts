@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MAX_CLASSES, MAX_IMAGE_SIDE, type ViTConfigInput } from '@vitkit/core';
-import { DEFAULT_CROP_SCALE, TEST_TIME_AUGMENTATIONS, type TrainerOptions } from '@vitkit/training';
+import { DEFAULT_CROP_SCALE, parseFreeze, TEST_TIME_AUGMENTATIONS, TrainingConfigError, type FreezeMode, type TrainerOptions } from '@vitkit/training';
 import type { Flags } from '../command.js';
 import { UsageError } from '../errors.js';
 import { checked, defaultsOf, flagName, givenValues, number, oneOf, text, toggle, type FlagSpec, type FlagValues } from '../flag_table.js';
@@ -56,6 +56,30 @@ export const TRAIN_FLAGS = {
     help: "train at this size (images are resized; a checkpoint's position embedding is resampled)" },
   dropout: { group: 'model', arg: 'P', parse: rate, run: true, default: 0, help: 'dropout' },
   dropPath: { group: 'model', arg: 'P', parse: rate, run: true, default: 0, help: 'stochastic depth of the last block' },
+  freeze: {
+    group: 'fine-tuning', arg: 'none|backbone|blocks:K', run: true, default: 'none' as FreezeMode,
+    help: 'backbone: linear probe (only the classifier trains); blocks:K: the last K blocks,\nfinal norm and head train. Frozen parts get no backward pass',
+    parse: (raw: unknown, label: string): FreezeMode => {
+      try {
+        return parseFreeze(text(raw, label));
+      } catch (e) {
+        if (e instanceof TrainingConfigError) throw new UsageError(`${label}: ${e.reason}`, e.hint);
+        throw e;
+      }
+    },
+  },
+  layerDecay: {
+    group: 'fine-tuning', arg: 'F', run: true, default: 1, shownDefault: 'off',
+    help: "timm's layer-wise lr decay: lr x F^(layers above), e.g. 0.75",
+    parse: checked(number({ min: 0, max: 1 }), (v, label) => {
+      if (!(v > 0)) throw new UsageError(`${label} must be in (0, 1]`, 'timm recipes use 0.65 to 0.85');
+    }),
+  },
+  headWarmup: { group: 'fine-tuning', arg: 'N', parse: number({ integer: true, min: 0 }), run: true, default: 0, help: 'optimizer steps that train only the head before the --freeze mode' },
+  cacheEmbeddings: {
+    group: 'fine-tuning', parse: toggle, run: true,
+    help: 'with --freeze backbone --no-augment: embed the data once, train the probe on the\nvectors (the same steps, in seconds)',
+  },
   epochs: { group: 'optimization', arg: 'N', parse: count, default: 8, help: 'passes over the training set' },
   steps: { group: 'optimization', arg: 'N', parse: count, help: 'stop after N optimizer steps in total (overrides --epochs)' },
   batchSize: { group: 'optimization', arg: 'N', parse: count, run: true, default: 128, help: 'images per forward pass' },
@@ -145,8 +169,10 @@ export interface RunSettings {
   imageSize: number | undefined;
   dropout: number;
   dropPath: number;
-  trainer: Omit<TrainerOptions, 'augment'>;
+  trainer: Omit<TrainerOptions, 'augment' | 'embeddings' | 'workers'>;
   augment: boolean;
+  /** Train a linear probe on cached embeddings (absent in older checkpoints: false). */
+  cacheEmbeddings?: boolean;
   /** Smallest area fraction of the random resized crop (1: no crop, flips only); absent in older checkpoints. */
   cropScale?: number;
   warmup: number;
@@ -175,6 +201,9 @@ export function readTrainOptions(flags: Flags): TrainOptions {
   if (values.noAugment && (given.cropScale !== undefined || (fromRecipe.cropScale !== undefined && given.noAugment === undefined))) {
     const where = given.cropScale !== undefined ? '--crop-scale' : `cropScale in ${recipe!.name}`;
     throw new UsageError(`${where} has no effect with ${given.noAugment ? '--no-augment' : `noAugment in ${recipe!.name}`}`, 'drop one of the two');
+  }
+  if (values.cacheEmbeddings && (values.freeze !== 'backbone' || !values.noAugment || values.mixup > 0 || values.cutmix > 0)) {
+    throw new UsageError('--cache-embeddings trains a linear probe on fixed images', 'use it with --freeze backbone --no-augment (and no --mixup/--cutmix)');
   }
   return { values, given, recipe };
 }
@@ -215,6 +244,7 @@ export function settingsOf({ values: v, given, recipe }: TrainOptions): RunSetti
     dropout: v.dropout,
     dropPath: v.dropPath,
     augment: !v.noAugment,
+    ...(v.cacheEmbeddings ? { cacheEmbeddings: true } : {}),
     cropScale: v.cropScale,
     warmup: v.warmup,
     trainer: {
@@ -234,6 +264,9 @@ export function settingsOf({ values: v, given, recipe }: TrainOptions): RunSetti
       shuffle: !v.noShuffle,
       seed: v.seed,
       emaDecay: v.ema,
+      ...(v.freeze !== 'none' ? { freeze: v.freeze } : {}),
+      ...(v.layerDecay !== 1 ? { layerDecay: v.layerDecay } : {}),
+      ...(v.headWarmup > 0 ? { headWarmup: v.headWarmup } : {}),
     },
   };
 }

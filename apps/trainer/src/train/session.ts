@@ -6,6 +6,7 @@ import {
   checkInferredClassCount,
   defaultAugmentation,
   disposeRunCheckpoint,
+  embedDataset,
   GradientWorkerPool,
   loadDataset,
   restoreTrainer,
@@ -100,6 +101,11 @@ export async function openSession(settings: RunSettings, o: SessionOptions): Pro
     seed,
   });
   const model = setup.model;
+  // Fine-tuning: inputs normalized as the checkpoint was trained (channels permitting); augmentation stays on top.
+  const norm = setup.normalization;
+  if (norm && norm.mean.length === c && dataset.train.images instanceof Uint8Array) {
+    for (const ds of [dataset.train, dataset.test]) if (ds) ds.normalization = norm;
+  }
   const split = trainValSplit(dataset.train, settings.valSplit, seed);
   const perStep = (settings.trainer.batchSize ?? 1) * (settings.trainer.gradAccum ?? 1);
   const totalSteps = settings.trainer.steps ?? (settings.trainer.epochs ?? 1) * Math.max(1, Math.floor(split.train.shape[0] / perStep));
@@ -108,7 +114,12 @@ export async function openSession(settings: RunSettings, o: SessionOptions): Pro
   let trainer: Trainer;
   try {
     if (o.workers > 1) pool = await GradientWorkerPool.start({ count: o.workers - 1, config: model.config, backend: o.backend });
+    // A resumed probe embeds with the checkpoint's backbone (the same as the run's: it is frozen).
+    if (settings.cacheEmbeddings && checkpoint) model.loadStateDict(checkpoint.weights);
+    const embeddings = settings.cacheEmbeddings ? embedDataset(model, split.train) : undefined;
+    if (embeddings) o.log(`embedded ${embeddings.count} training images once (${embeddings.rowShape.join('x')} features each)`);
     trainer = new Trainer(model, split.train, {
+      ...(embeddings ? { embeddings } : {}),
       ...settings.trainer,
       ...(pool ? { workers: pool } : {}),
       warmup: Math.min(warmupSteps(settings.warmup, totalSteps), totalSteps),

@@ -6,6 +6,8 @@ import { clipByGlobalNorm } from '../optim/clip.js';
 import { optimizedParameters } from '../optim/decay.js';
 import { lossAndGradients } from './loss_and_gradients.js';
 import type { TrainableModel } from './model.js';
+import type { FreezeMode } from '../finetune/freeze.js';
+import { splitModel } from '../finetune/model_split.js';
 
 export interface ThroughputOptions {
   /** Images per step (default 32). */
@@ -39,21 +41,41 @@ export interface TrainingStepRunner {
  * profile it themselves (`vit bench --profile`): full steps on random images
  * of the model's input size with AdamW (lr 1e-4, weight decay 0.05).
  */
-export function createTrainingStep(model: TrainableModel, options: { batch?: number; keepWeights?: boolean } = {}): TrainingStepRunner {
+export interface TrainingStepOptions {
+  batch?: number;
+  keepWeights?: boolean;
+  /** Train only part of the model (frozen parts get no backward pass). Default 'none'. */
+  freeze?: FreezeMode;
+  /** With freeze 'backbone': step on features computed once (a probe on cached embeddings; the embedding is not timed). */
+  cachedEmbeddings?: boolean;
+}
+
+export function createTrainingStep(model: TrainableModel, options: TrainingStepOptions = {}): TrainingStepRunner {
   const batch = options.batch ?? 32;
   if (!Number.isInteger(batch) || batch < 1) throw new TrainingConfigError(`batch must be a positive integer, got ${batch}`);
   const { imageSize, inChannels, numClasses } = model.config;
   const params = model.namedParameters();
+  const freeze = options.freeze ?? 'none';
+  if (options.cachedEmbeddings && freeze !== 'backbone') throw new TrainingConfigError('cached embeddings serve a linear probe', "use freeze 'backbone'");
+  const split = freeze === 'none' ? undefined : splitModel(model, freeze);
+  const trained = split ? new Map(split.trainableNames.map((n) => [n, params.get(n)!])) : params;
   const saved = options.keepWeights ? undefined : new Map([...params].map(([k, p]) => [k, p.variable.clone()]));
-  const optimizer = new AdamW(optimizedParameters(params), { lr: 1e-4, weightDecay: 0.05 });
+  const optimizer = new AdamW(optimizedParameters(trained), { lr: 1e-4, weightDecay: 0.05 });
   const rng = new Rng(0);
-  const x = tf.randomNormal([batch, imageSize[0], imageSize[1], inChannels], 0, 1, 'float32', 1) as tf.Tensor4D;
+  const images = tf.randomNormal([batch, imageSize[0], imageSize[1], inChannels], 0, 1, 'float32', 1) as tf.Tensor4D;
+  const x = options.cachedEmbeddings ? split!.frozen(images) : images;
+  if (x !== images) images.dispose();
   const y = tf.tensor1d(Array.from({ length: batch }, (_, i) => i % Math.max(1, numClasses)), 'int32');
   const wasTraining = model.training;
   model.train();
   return {
     step(): void {
-      const { grads } = lossAndGradients(model, [{ x, targets: y }], { labelSmoothing: 0.1, rng });
+      const { grads } = lossAndGradients(model, [{ x, targets: y }], {
+        labelSmoothing: 0.1,
+        rng,
+        ...(split ? { split } : {}),
+        ...(options.cachedEmbeddings ? { precomputed: true } : {}),
+      });
       const clipped = clipByGlobalNorm(grads, 1);
       optimizer.step(clipped.grads);
       tf.dispose([...Object.values(grads), ...Object.values(clipped.grads)]);
