@@ -35,12 +35,13 @@ function softmaxRow(row: readonly number[]): number[] {
 
 /**
  * Softmax probabilities and the K best classes of each row of `logits` (ties: lower index first).
- * The softmax runs in float64 on the logits read back, not as a backend kernel: exact, and the same
- * on every backend (tfjs-backend-webgpu's softmax gave probabilities off by 0.28 on SwiftShader
- * for logits that were right to 1e-6).
+ * `logits` is a tensor or its rows already read back (`await logits.array()`: preferred on GPU
+ * backends, whose synchronous read gave wrong rows on WebGPU/SwiftShader in the browser tests).
+ * The softmax runs in float64 on the rows, not as a backend kernel: exact, and the same everywhere.
  */
-export function topPredictions(logits: tf.Tensor2D, k: number, labels: readonly string[] | undefined): Prediction[] {
-  const rows = logits.arraySync();
+export function topPredictions(logits: tf.Tensor2D | readonly (readonly number[])[], k: number, labels: readonly string[] | undefined): Prediction[] {
+  // Rows already read back (await logits.array()) keep GPU backends off their synchronous read path.
+  const rows = logits instanceof tf.Tensor ? logits.arraySync() : logits.map((r) => [...r]);
   return rows.map((row) => {
     const p = softmaxRow(row);
     const order = p.map((_, j) => j).sort((a, b) => p[b]! - p[a]! || a - b);
@@ -73,7 +74,7 @@ export class ImageClassifier extends TaskModel {
     try {
       const out = this.model.forward(input);
       try {
-        return topPredictions(out.logits, options.topK ?? 5, this.labels);
+        return topPredictions(await out.logits.array(), options.topK ?? 5, this.labels);
       } finally {
         disposeViTOutput(out);
       }

@@ -49,7 +49,8 @@ export const embedCommand: Command = {
     const embedder = await loadTask(weights, { config: stringFlag(flags, 'config'), preprocess }, ImageEmbedder);
     try {
       const vectors = await embedder.embed(positionals, { pooling, normalize });
-      const dim = embedder.dim;
+      // A token is the model's width; a pooled vector may be wider or narrower (CLIP's projection).
+      const dim = pooling === 'tokens' ? embedder.config.embedDim : vectors[0]!.length;
       if (out) {
         const data = new Float32Array(vectors.reduce((n, v) => n + v.length, 0));
         let at = 0;

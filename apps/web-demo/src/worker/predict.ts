@@ -93,9 +93,7 @@ export async function predict(classifier: ImageClassifier, input: ReadInput, pre
     const width = out.logits.size / rows;
     const logits = Array.from({ length: rows }, (_, i) => Array.from(flat.subarray(i * width, (i + 1) * width)));
     const classifies = classifier.details.head === 'classifier';
-    const first = classifies ? tf.tidy(() => tf.slice(out!.logits as tf.Tensor2D, [0, 0], [1, -1])) : undefined;
-    const top = first ? topPredictions(first, 5, classifier.labels)[0]!.top : [];
-    first?.dispose();
+    const top = classifies ? topPredictions([logits[0]!], 5, classifier.labels)[0]!.top : [];
     return {
       batch: rows,
       logits,
