@@ -154,20 +154,26 @@ export function evaluate(model: TrainableModel, ds: ImageDataset, options: Evalu
  */
 export async function evaluateAsync(model: TrainableModel, ds: ImageDataset, options: EvaluateOptions = {}): Promise<EvaluationResult> {
   const run = startEvaluation(model, ds, options);
-  let correct = 0;
-  let lossSum = 0;
+  // Scores of every batch first (scalars, on the device), then one read of them all.
+  const scores: tf.Scalar[] = [];
   try {
-    for (const start of run.starts) {
-      const [hits, loss] = run.score(start);
-      try {
-        correct += (await hits.data())[0]!;
-        lossSum += (await loss.data())[0]!;
-      } finally {
-        tf.dispose([hits, loss]);
-      }
-    }
+    for (const start of run.starts) scores.push(...run.score(start));
+  } catch (e) {
+    tf.dispose(scores);
+    throw e;
   } finally {
     run.restore();
   }
-  return run.finish(correct, lossSum);
+  try {
+    const values = await Promise.all(scores.map((t) => t.data()));
+    let correct = 0;
+    let lossSum = 0;
+    for (let i = 0; i < values.length; i += 2) {
+      correct += values[i]![0]!;
+      lossSum += values[i + 1]![0]!;
+    }
+    return run.finish(correct, lossSum);
+  } finally {
+    tf.dispose(scores);
+  }
 }
