@@ -10,6 +10,8 @@ import { ResultsView } from './ui/results_view.js';
 import { Webcam } from './ui/webcam.js';
 import { BACKEND_PICKS, type BackendInfo, type BackendPick, type ClassifyResult, type CompareResult, type InputPayload, type ModelInfo, type ModelSource } from './worker/protocol.js';
 import { PREPROCESS_CHOICES } from './worker/presets.js';
+import { wireModeTabs } from './teach/mode_tabs.js';
+import { TeachPanel, type TeachHandle } from './teach/teach_mode.js';
 
 /** The model that ships with the page: trained on Fashion-MNIST by `pnpm vit train`. */
 const BUNDLED: ModelSource = {
@@ -35,6 +37,8 @@ export interface DemoHandle {
   /** The last progress report of each file (weights, config.json, ...) of the last load. */
   progressByFile: Record<string, { loaded: number; total: number | undefined }>;
   errors: ShownError[];
+  /** The Teach mode (training in the browser). */
+  teach?: TeachHandle;
 }
 
 declare global {
@@ -91,6 +95,21 @@ class App {
       );
     });
     this.track(() => this.switchBackend(this.backendPick));
+    this.startTeach();
+  }
+
+  /** The Teach mode shares the page's backend choice, messages and idle(); it trains in a worker of its own. */
+  private startTeach(): void {
+    const teach = new TeachPanel({
+      bundled: BUNDLED,
+      backendPick: () => this.backendPick,
+      urlSource: (url) => this.urlSource(url),
+      showError: (e) => this.showError(e),
+      track: (op) => this.track(op),
+    });
+    teach.start();
+    this.handle.teach = teach.handle;
+    wireModeTabs(new URLSearchParams(location.search).get('mode'));
   }
 
   // ---- operations -------------------------------------------------------

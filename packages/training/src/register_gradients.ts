@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs-core';
 import { GradientsUnavailableError } from './errors.js';
+import { gradientsRegistered, importGradientDefinitions, once } from './gradient_definitions.js';
 
 /**
  * tfjs-core ships gradient definitions in a side-effect module that its Node
@@ -31,12 +31,7 @@ export async function resolve(specifier, context, next) {
 }
 `;
 
-let pending: Promise<void> | undefined;
-
-/** True once the gradient of a common kernel (MatMul's BatchMatMul) is registered. */
-export function gradientsRegistered(): boolean {
-  return tf.getGradient('BatchMatMul') !== undefined && tf.getGradient('Erf') !== undefined;
-}
+export { gradientsRegistered };
 
 const isNode = typeof process !== 'undefined' && process.versions?.node !== undefined;
 
@@ -55,22 +50,7 @@ async function load(): Promise<void> {
     }
     nodeModule.register(`data:text/javascript,${encodeURIComponent(RESOLVE_HOOK)}`);
   }
-  try {
-    // A literal specifier, so bundlers can resolve it for the browser (where no hook is needed).
-    await import('@tensorflow/tfjs-core/dist/register_all_gradients.js');
-  } catch (e) {
-    throw new GradientsUnavailableError(
-      `could not load tfjs gradient definitions: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`,
-      'make sure @tensorflow/tfjs-core 4.x is installed next to @vitkit/training',
-      { cause: e },
-    );
-  }
-  if (!gradientsRegistered()) {
-    throw new GradientsUnavailableError(
-      'tfjs gradient definitions loaded but did not register',
-      'check that only one major version of @tensorflow/tfjs-core is installed',
-    );
-  }
+  await importGradientDefinitions();
 }
 
 /**
@@ -78,12 +58,4 @@ async function load(): Promise<void> {
  * `tf.variableGrads` and training work. Idempotent and safe to call
  * concurrently; takes about half a second the first time.
  */
-export function registerGradients(): Promise<void> {
-  if (!pending) {
-    pending = load().catch((e: unknown) => {
-      pending = undefined;
-      throw e;
-    });
-  }
-  return pending;
-}
+export const registerGradients: () => Promise<void> = once(load);

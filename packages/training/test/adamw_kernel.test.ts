@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ADAMW_KERNEL, CLIP_BY_GLOBAL_NORM_KERNEL, installFusedKernels, kernelRegistered, setupBackend, uninstallFusedKernels } from '@vitkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AdamW, clipByGlobalNorm } from '../src/index.js';
+import { AdamW, clipByGlobalNorm, clipByGlobalNormAsync } from '../src/index.js';
 
 const f32 = Math.fround;
 
@@ -112,7 +112,11 @@ describe.each(['cpu', 'wasm'] as const)('multi-tensor AdamW and clipping kernels
       Array.from(clipped.grads['b']!.dataSync()).forEach((x, i) => expect(x).toBeCloseTo([12, 0, 0][i]! * coef, 6));
       const unclipped = clipByGlobalNorm(grads, 100);
       expect(Array.from(unclipped.grads['b']!.dataSync())).toEqual([12, 0, 0]);
-      tf.dispose([...Object.values(clipped.grads), ...Object.values(unclipped.grads)]);
+      // The async variant (the trainer's path with no synchronous reads) gives the same norm and the same bits.
+      const clippedAsync = await clipByGlobalNormAsync(grads, 6.5);
+      expect(clippedAsync.norm).toBe(clipped.norm);
+      for (const k of ['a', 'b']) expect(Array.from(clippedAsync.grads[k]!.dataSync())).toEqual(Array.from(clipped.grads[k]!.dataSync()));
+      tf.dispose([...Object.values(clipped.grads), ...Object.values(unclipped.grads), ...Object.values(clippedAsync.grads)]);
       expect(tf.memory().numTensors).toBe(before);
       if (fused) {
         const info = await tf.profile(() => tf.dispose(Object.values(clipByGlobalNorm(grads, 1).grads)));

@@ -2,13 +2,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import type { ViTConfig } from '@vitkit/core';
-import { checkFinite, configToHF, NonFiniteWeightsError, parseSafetensors, serializeSafetensors, type RawTensor } from '@vitkit/weights';
+import { checkFinite, NonFiniteWeightsError, parseSafetensors, serializeSafetensors, type RawTensor } from '@vitkit/weights';
 import { CheckpointError } from '../errors.js';
 import type { AdamWState } from '../optim/adamw.js';
-import type { TrainableModel } from '../train/model.js';
 import type { ResolvedTrainerOptions, Trainer, TrainerState } from '../train/trainer.js';
 import { makeDirectory, tempPathFor, writeFileAtomic } from './atomic.js';
+import { configJson, modelSafetensors, toRaw } from './model_files.js';
 
 /** File names inside a run directory. */
 export const RUN_FILES = {
@@ -52,31 +51,6 @@ export interface RunCheckpoint {
   /** The moving average of the weights (PyTorch layout, timm names), when the run keeps one. */
   emaWeights?: Map<string, tf.Tensor>;
   config: Record<string, unknown>;
-}
-
-/** The model config as a Hugging Face config.json, or vitkit's own field names where HF cannot express it. */
-export function configJson(config: ViTConfig): Record<string, unknown> {
-  try {
-    return configToHF(config);
-  } catch {
-    return { ...config, format: 'vitkit' };
-  }
-}
-
-function toRaw(t: tf.Tensor): RawTensor {
-  return { shape: [...t.shape], data: t.dataSync() as Float32Array };
-}
-
-/** The model's weights as safetensors bytes (timm names, PyTorch layouts). */
-export function modelSafetensors(model: TrainableModel, metadata: Record<string, string> = {}): Uint8Array {
-  const state = model.stateDict();
-  try {
-    const raw = new Map([...state].map(([k, t]) => [k, toRaw(t)] as const));
-    checkFinite(raw, 'model weights'); // never save NaN over a finite checkpoint
-    return serializeSafetensors(raw, { metadata: { format: 'pt', ...metadata } });
-  } finally {
-    tf.dispose([...state.values()]);
-  }
 }
 
 function optimizerSafetensors(state: AdamWState): Uint8Array {

@@ -80,11 +80,17 @@ function viewLogits(model: TrainableModel, x: tf.Tensor4D, tta: TestTimeAugmenta
   return tf.sub(tf.logSumExp(logProbs, 0), Math.log(all.length)) as tf.Tensor2D;
 }
 
-/**
- * Top-1 accuracy and mean loss of `model` on `ds`, in eval mode (dropout
- * off); the model's mode is restored afterwards.
- */
-export function evaluate(model: TrainableModel, ds: ImageDataset, options: EvaluateOptions = {}): EvaluationResult {
+interface EvaluationRun {
+  n: number;
+  /** Batch start offsets. */
+  starts: number[];
+  /** Number of hits and summed loss of the batch at `start`, as tensors (the caller reads and disposes them). */
+  score(start: number): [tf.Scalar, tf.Scalar];
+  finish(correct: number, lossSum: number): EvaluationResult;
+}
+
+/** Checks the options and puts the model in eval mode (finish() or restore() puts it back). */
+function startEvaluation(model: TrainableModel, ds: ImageDataset, options: EvaluateOptions): EvaluationRun & { restore(): void } {
   const n = ds.shape[0];
   const bs = Math.max(1, options.batchSize ?? 256);
   const tta = options.tta ?? 'none';
@@ -97,24 +103,77 @@ export function evaluate(model: TrainableModel, ds: ImageDataset, options: Evalu
   }
   const wasTraining = model.training;
   model.eval();
+  const restore = (): void => void model.train(wasTraining);
+  return {
+    n,
+    starts: Array.from({ length: Math.ceil(n / bs) }, (_, i) => i * bs),
+    score(start) {
+      const indices = Array.from({ length: Math.min(bs, n - start) }, (_, i) => start + i);
+      const batch = makeBatch(ds, indices, model.config);
+      try {
+        const [hits, loss] = tf.tidy(() => {
+          const logits = viewLogits(model, batch.x, tta, zoom);
+          const pred = tf.argMax(logits, 1);
+          return [tf.sum(tf.cast(tf.equal(pred, batch.y), 'float32')), tf.mul(crossEntropy(logits, batch.y), indices.length)];
+        });
+        options.onProgress?.(start + indices.length, n);
+        return [hits as tf.Scalar, loss as tf.Scalar];
+      } finally {
+        tf.dispose([batch.x, batch.y]);
+      }
+    },
+    finish: (correct, lossSum) => ({ accuracy: n === 0 ? 0 : correct / n, loss: n === 0 ? 0 : lossSum / n, count: n }),
+    restore,
+  };
+}
+
+/**
+ * Top-1 accuracy and mean loss of `model` on `ds`, in eval mode (dropout
+ * off); the model's mode is restored afterwards.
+ */
+export function evaluate(model: TrainableModel, ds: ImageDataset, options: EvaluateOptions = {}): EvaluationResult {
+  const run = startEvaluation(model, ds, options);
   let correct = 0;
   let lossSum = 0;
   try {
-    for (let start = 0; start < n; start += bs) {
-      const indices = Array.from({ length: Math.min(bs, n - start) }, (_, i) => start + i);
-      const batch = makeBatch(ds, indices, model.config);
-      const [hits, loss] = tf.tidy(() => {
-        const logits = viewLogits(model, batch.x, tta, zoom);
-        const pred = tf.argMax(logits, 1);
-        return [tf.sum(tf.cast(tf.equal(pred, batch.y), 'float32')), tf.mul(crossEntropy(logits, batch.y), indices.length)];
-      });
-      correct += hits!.dataSync()[0]!;
-      lossSum += loss!.dataSync()[0]!;
-      tf.dispose([hits!, loss!, batch.x, batch.y]);
-      options.onProgress?.(start + indices.length, n);
+    for (const start of run.starts) {
+      const [hits, loss] = run.score(start);
+      correct += hits.dataSync()[0]!;
+      lossSum += loss.dataSync()[0]!;
+      tf.dispose([hits, loss]);
     }
   } finally {
-    model.train(wasTraining);
+    run.restore();
   }
-  return { accuracy: n === 0 ? 0 : correct / n, loss: n === 0 ? 0 : lossSum / n, count: n };
+  return run.finish(correct, lossSum);
+}
+
+/**
+ * evaluate() reading its results with `await data()`: for backends whose
+ * synchronous reads are slow or unreliable (webgpu, notably in workers).
+ */
+export async function evaluateAsync(model: TrainableModel, ds: ImageDataset, options: EvaluateOptions = {}): Promise<EvaluationResult> {
+  const run = startEvaluation(model, ds, options);
+  // Scores of every batch first (scalars, on the device), then one read of them all.
+  const scores: tf.Scalar[] = [];
+  try {
+    for (const start of run.starts) scores.push(...run.score(start));
+  } catch (e) {
+    tf.dispose(scores);
+    throw e;
+  } finally {
+    run.restore();
+  }
+  try {
+    const values = await Promise.all(scores.map((t) => t.data()));
+    let correct = 0;
+    let lossSum = 0;
+    for (let i = 0; i < values.length; i += 2) {
+      correct += values[i]![0]!;
+      lossSum += values[i + 1]![0]!;
+    }
+    return run.finish(correct, lossSum);
+  } finally {
+    tf.dispose(scores);
+  }
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '@vitkit/core';
 import { GradientsUnavailableError } from '../errors.js';
-import { gradientsRegistered } from '../register_gradients.js';
+import { gradientsRegistered } from '../gradient_definitions.js';
 import { crossEntropy, type Targets } from '../loss.js';
 import type { TrainableModel } from './model.js';
 import type { ModelSplit } from '../finetune/model_split.js';
@@ -15,6 +15,11 @@ export interface LossAndGradients {
    * their `.grad` None).
    */
   grads: Record<string, tf.Tensor>;
+  /**
+   * With `keepLossTensors`: each micro-batch's loss, unread (`loss` is then
+   * NaN); the caller reads them (`await data()`) and disposes them.
+   */
+  lossTensors?: tf.Scalar[];
 }
 
 export interface MicroBatch {
@@ -24,6 +29,8 @@ export interface MicroBatch {
 }
 
 export interface GradientOptions {
+  /** Return the losses as tensors instead of reading them synchronously (see LossAndGradients.lossTensors). */
+  keepLossTensors?: boolean;
   labelSmoothing?: number;
   /** Drives dropout and stochastic depth when the model is in training mode. */
   rng?: Rng;
@@ -74,6 +81,7 @@ export function lossAndGradients(model: TrainableModel, batches: readonly MicroB
   const scale = 1 / batches.length;
   let sum: Record<string, tf.Tensor> | undefined;
   let lossSum = 0;
+  const lossTensors: tf.Scalar[] = [];
   for (const batch of batches) {
     // The frozen prefix runs here, before the tape starts recording.
     const h = split && !precomputed ? split.frozen(batch.x) : batch.x;
@@ -88,8 +96,11 @@ export function lossAndGradients(model: TrainableModel, batches: readonly MicroB
       if (h !== batch.x) h.dispose();
     }
     const { value, grads } = result;
-    lossSum += value.dataSync()[0]!;
-    value.dispose();
+    if (options.keepLossTensors) lossTensors.push(value);
+    else {
+      lossSum += value.dataSync()[0]!;
+      value.dispose();
+    }
     if (!sum) {
       sum = {};
       for (const [varName, g] of Object.entries(grads)) sum[nameOf.get(varName)!] = g;
@@ -112,5 +123,6 @@ export function lossAndGradients(model: TrainableModel, batches: readonly MicroB
       g.dispose();
     }
   }
+  if (options.keepLossTensors) return { loss: NaN, grads, lossTensors };
   return { loss: lossSum * scale, grads };
 }

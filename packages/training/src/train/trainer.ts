@@ -7,11 +7,11 @@ import { gatherPixels, pixelsToTensor } from '../data/batch.js';
 import { epochOrder, epochSeed } from '../data/order.js';
 import { DivergenceError, TrainingConfigError } from '../errors.js';
 import { AdamW, type AdamWState } from '../optim/adamw.js';
-import { clipByGlobalNorm, globalNorm } from '../optim/clip.js';
+import { clipByGlobalNorm, clipByGlobalNormAsync, globalNorm } from '../optim/clip.js';
 import { validateEmaDecay, WeightEma } from '../optim/ema.js';
 import { optimizedParameters, type WeightDecayOn } from '../optim/decay.js';
 import { learningRateAt, validateSchedule, type ScheduleKind } from '../optim/schedule.js';
-import { lossAndGradients, type MicroBatch } from './loss_and_gradients.js';
+import { lossAndGradients, type LossAndGradients, type MicroBatch } from './loss_and_gradients.js';
 import { combineShardGradients } from '../parallel/combine.js';
 import { modelWeights, shardBatchOf, shardSizes, type ShardResult, type ShardWorkers } from '../parallel/shard.js';
 import type { TrainableModel } from './model.js';
@@ -345,14 +345,61 @@ export class Trainer {
   trainStep(): StepResult {
     const { step, lr, micro } = this.beginStep();
     try {
-      const split = this.embeddings ? this.embeddings.split : this.splitOf(this.opt.phase);
-      const r = lossAndGradients(this.model, micro, {
-        labelSmoothing: this.options.labelSmoothing,
-        rng: this.modelRng,
-        ...(split ? { split } : {}),
-        ...(this.embeddings ? { precomputed: true } : {}),
-      });
+      const r = this.gradients(micro, false);
       return this.finishStep(step, lr, r.loss, r.grads);
+    } finally {
+      for (const m of micro) tf.dispose([m.x, m.targets]);
+    }
+  }
+
+  /** The loss and gradients of this step's micro-batches, for the phase the run is in. */
+  private gradients(micro: MicroBatch[], keepLossTensors: boolean): LossAndGradients {
+    const split = this.embeddings ? this.embeddings.split : this.splitOf(this.opt.phase);
+    return lossAndGradients(this.model, micro, {
+      labelSmoothing: this.options.labelSmoothing,
+      rng: this.modelRng,
+      keepLossTensors,
+      ...(split ? { split } : {}),
+      ...(this.embeddings ? { precomputed: true } : {}),
+    });
+  }
+
+  /**
+   * trainStep() with no synchronous reads: the loss and the gradient norm
+   * are read with `await data()`. The same numbers; for backends whose
+   * synchronous reads are slow or unreliable (webgpu, notably in workers).
+   */
+  private async trainStepReadingAsync(): Promise<StepResult> {
+    const { step, lr, micro } = this.beginStep();
+    try {
+      const r = this.gradients(micro, true);
+      let grads = r.grads;
+      let loss = 0;
+      let norm: number;
+      try {
+        for (const t of r.lossTensors!) loss += (await t.data())[0]!;
+        loss *= 1 / r.lossTensors!.length;
+        if (this.options.clipGrad > 0) {
+          // Clipped here, reading the norm asynchronously (one launch on wasm and cpu).
+          const clipped = await clipByGlobalNormAsync(r.grads, this.options.clipGrad);
+          tf.dispose(Object.values(r.grads));
+          grads = clipped.grads;
+          norm = clipped.norm;
+        } else {
+          const n = globalNorm(Object.values(r.grads));
+          try {
+            norm = (await n.data())[0]!;
+          } finally {
+            n.dispose();
+          }
+        }
+      } catch (e) {
+        tf.dispose(Object.values(grads));
+        throw e;
+      } finally {
+        tf.dispose(r.lossTensors!);
+      }
+      return this.finishStep(step, lr, loss, grads, { norm, clipped: true });
     } finally {
       for (const m of micro) tf.dispose([m.x, m.targets]);
     }
@@ -364,11 +411,12 @@ export class Trainer {
    * parts, this thread differentiates the first while each worker
    * differentiates one of the others at the same weights, and the gradients
    * are averaged (weighted by part size) before clipping and AdamW. Without
-   * workers it is trainStep.
+   * workers it is trainStep reading the loss and gradient norm with
+   * `await data()` (the same numbers; what browsers should call).
    */
   async trainStepAsync(): Promise<StepResult> {
     const workers = this.workers;
-    if (!workers || workers.count === 0) return this.trainStep();
+    if (!workers || workers.count === 0) return this.trainStepReadingAsync();
     const { step, lr, micro } = this.beginStep();
     const parts = workers.count + 1;
     const sizes = shardSizes(this.options.batchSize, parts);
@@ -420,13 +468,19 @@ export class Trainer {
   }
 
   /** Clipping, the AdamW update and the step's bookkeeping; takes ownership of `grads`. */
-  private finishStep(step: number, lr: number, loss: number, grads: Record<string, tf.Tensor>): StepResult {
+  /**
+   * `read`: the global norm already read by the caller, and the gradients
+   * already clipped (when clipping is on).
+   */
+  private finishStep(step: number, lr: number, loss: number, grads: Record<string, tf.Tensor>, read?: { norm: number; clipped: true }): StepResult {
     const epoch = this.state.epoch;
     let gradNorm: number;
     try {
       // A non-finite loss or gradient would write NaN into every weight: stop before the update.
       if (!Number.isFinite(loss)) throw this.diverged(step, 'the loss', loss);
-      if (this.options.clipGrad > 0) {
+      if (read) {
+        gradNorm = read.norm;
+      } else if (this.options.clipGrad > 0) {
         const clipped = clipByGlobalNorm(grads, this.options.clipGrad);
         tf.dispose(Object.values(grads));
         grads = clipped.grads;
