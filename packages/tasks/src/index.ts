@@ -2,7 +2,7 @@
 // few lines, from one model source, the same in Node and browsers.
 export { loadImageClassifier, ImageClassifier, topPredictions, type Classification, type Prediction, type ClassifyOptions } from './classifier.js';
 export { loadImageEmbedder, ImageEmbedder, cosineSimilarity, EMBED_POOLINGS, type EmbedOptions, type EmbedPooling } from './embedder.js';
-export { loadTaskModel, TaskModel, ModelSourceError, type ModelSource, type TaskOptions } from './model_source.js';
+export { loadTaskModel, preprocessingJson, TaskModel, ModelSourceError, type ModelSource, type TaskOptions } from './model_source.js';
 export { toPixels, type ImageInput, type ImageDataLike, type DrawableImage } from './images.js';
 // Backend setup from @vitkit/core, so that @vitkit/tasks is the one package to install.
 export { setupBackend, type BackendChoice, type BackendSetup, type SetupBackendOptions } from '@vitkit/core';

@@ -134,6 +134,16 @@ async function besideConfig(configPath: string): Promise<unknown> {
   }
 }
 
+/**
+ * Which JSON states a checkpoint's preprocessing: its `preprocessor_config.json`, else a timm
+ * config.json that holds a `pretrained_cfg` (read either with specFromConfig).
+ */
+export function preprocessingJson(sidecars: Record<string, unknown>, configJson: unknown = sidecars['config.json']): unknown {
+  const json = sidecars[PREPROCESSOR_CONFIG];
+  if (json !== undefined) return json;
+  return isObject(configJson) && isObject(configJson.pretrained_cfg) ? configJson : undefined;
+}
+
 const TEXT_TOWER = ['text_model.', 'text_projection', 'logit_scale', 'logit_bias'];
 
 /** A loaded model with what it takes to feed it images. */
@@ -236,8 +246,7 @@ export async function loadTaskModel<T extends TaskModel = TaskModel>(
   const configJson = typeof configSource === 'string' ? undefined : (configSource ?? sidecars['config.json']);
   try {
     checkLabels(configJson, checkpoint.config, 'config.json');
-    let specJson = sidecars[PREPROCESSOR_CONFIG];
-    if (specJson === undefined && isObject(configJson) && isObject(configJson.pretrained_cfg)) specJson = configJson;
+    let specJson = preprocessingJson(sidecars, configJson);
     if (specJson === undefined && typeof configSource === 'string') specJson = await besideConfig(configSource);
     let spec: PreprocessSpec | undefined;
     if (preprocessOption === false) spec = undefined;
