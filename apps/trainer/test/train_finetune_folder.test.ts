@@ -31,12 +31,12 @@ function vit(...args: string[]): { code: number; stdout: string; stderr: string 
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** 28x28 gray pixels doubled to 56x56 (nearest): an image of another size than the model's. */
-function doubled(p: Uint8Array): Uint8Array {
-  return Uint8Array.from({ length: 56 * 56 }, (_, i) => p[Math.floor(i / 112) * 28 + Math.floor((i % 56) / 2)]!);
+/** 28x28 gray pixels stretched to 56 wide (nearest): another size and aspect than the model's (squashed back by its resize, not cropped). */
+function widened(p: Uint8Array): Uint8Array {
+  return Uint8Array.from({ length: 28 * 56 }, (_, i) => p[Math.floor(i / 56) * 28 + Math.floor((i % 56) / 2)]!);
 }
 
-/** The first PER_CLASS test images of each class as PNGs in <root>/<class>/; the first bag is 56x56. Returns the files. */
+/** The first PER_CLASS test images of each class as PNGs in <root>/<class>/; the first bag is 56x28. Returns the files. */
 function writeFolder(root: string): string[] {
   const test = loadIdxPair(join(SUBSET, 't10k-images-idx3-ubyte.gz'), join(SUBSET, 't10k-labels-idx1-ubyte.gz'), { name: 'subset', numClasses: 10 });
   const files: string[] = [];
@@ -48,7 +48,7 @@ function writeFolder(root: string): string[] {
       const pixels = test.images.subarray(i * 784, (i + 1) * 784) as Uint8Array;
       const big = name === 'bag' && n === 0;
       const file = join(root, name, `${n}.png`);
-      writeFileSync(file, big ? encodeGrayPng(doubled(pixels), 56, 56) : encodeGrayPng(pixels, 28, 28));
+      writeFileSync(file, big ? encodeGrayPng(widened(pixels), 56, 28) : encodeGrayPng(pixels, 28, 28));
       files.push(file);
       n++;
     }
@@ -60,9 +60,11 @@ describe('vit train --weights <model dir> --data <ImageFolder>', () => {
   const data = join(tmp, 'clothes');
   const out = join(tmp, 'run');
   let files: string[] = [];
+  beforeAll(() => {
+    files = writeFolder(data);
+  });
 
   it('fine-tunes into a model directory: labels from the folders, the source preprocessing, loaded alike by the task layer and vit predict', async () => {
-    files = writeFolder(data);
     const r = vit('train', '--weights', MODEL, '--data', data, '--freeze', 'backbone', '--steps', '3', '--batch-size', '6', '--lr', '0.01', '--val-split', '0', '--workers', '1', '--backend', 'cpu', '--out', out, '--json');
     expect(r.code, r.stderr).toBe(0);
     // The class count came from the three folders (no --num-classes): a fresh 3-way head.
@@ -89,13 +91,13 @@ describe('vit train --weights <model dir> --data <ImageFolder>', () => {
     }
   });
 
-  it("makes training inputs as the task layer preprocesses the files (one 56x56 image among 28x28 ones), to 1e-5", async () => {
+  it("makes training inputs as the task layer preprocesses the files (one 56x28 image among 28x28 ones), to 1e-5", async () => {
     const before = tf.memory().numTensors;
     const classifier = await loadImageClassifier(MODEL, { onNote: () => {} });
     try {
       const ds = (await loadDataset(data, { preprocess: classifier.spec!, channels: 1 })).train;
       expect(ds.shape).toEqual([3 * PER_CLASS, 28, 28, 1]);
-      // Files in label order: bag/0..5 (bag/0 is the 56x56 one), sneaker/..., trouser/...
+      // Files in label order: bag/0..5 (bag/0 is the 56x28 one), sneaker/..., trouser/...
       const sorted = [...files].sort();
       const a = gatherPixels(ds, Array.from({ length: ds.shape[0] }, (_, i) => i));
       const expected = await classifier.preprocess(sorted.map((f) => readFileSync(f)));
@@ -103,6 +105,8 @@ describe('vit train --weights <model dir> --data <ImageFolder>', () => {
       let worst = 0;
       for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
       expect(worst).toBeLessThan(1e-5);
+      // Not vacuous: the inputs span the normalized range.
+      expect(Math.max(...a) - Math.min(...a)).toBeGreaterThan(2);
       expected.dispose();
     } finally {
       classifier.dispose();
