@@ -1,7 +1,6 @@
 // `vit train --weights <model dir> --data <ImageFolder>` (issue 29): the run directory is a model
 // directory (labels = the class folder names, the source's preprocessing) that the task layer and
 // `vit predict` load directly, and training inputs are preprocessed as the task layer does it.
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,11 +10,10 @@ import { loadImageClassifier } from '@vitkit/tasks';
 import { gatherPixels, loadDataset, loadIdxPair } from '@vitkit/training';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeGrayPng } from '../../web-demo/scripts/png.js';
-import { ROOT } from './helpers/predict_cli.js';
+import { ROOT, vitCommand as vit } from './helpers/predict_cli.js';
 
 const MODEL = join(ROOT, 'apps', 'web-demo', 'public', 'models', 'fashion-mnist');
 const SUBSET = join(ROOT, 'data', 'fashion-mnist-subset');
-const CLI = ['--conditions=@vitkit/source', '--import', 'tsx', 'apps/trainer/src/cli.ts'];
 /** Folder name → Fashion-MNIST label: sorted, the folders are bag (0), sneaker (1), trouser (2). */
 const CLASSES: Record<string, number> = { trouser: 1, sneaker: 7, bag: 8 };
 const PER_CLASS = 6;
@@ -25,11 +23,6 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 beforeAll(async () => {
   await setupBackend('cpu');
 });
-
-function vit(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [...CLI, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 300_000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
 
 /** 28x28 gray pixels stretched to 56 wide (nearest): another size and aspect than the model's (squashed back by its resize, not cropped). */
 function widened(p: Uint8Array): Uint8Array {
