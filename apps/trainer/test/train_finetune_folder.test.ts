@@ -58,8 +58,26 @@ describe('vit train --weights <model dir> --data <ImageFolder>', () => {
   });
 
   it('fine-tunes into a model directory: labels from the folders, the source preprocessing, loaded alike by the task layer and vit predict', async () => {
-    const r = vit('train', '--weights', MODEL, '--data', data, '--freeze', 'backbone', '--steps', '3', '--batch-size', '6', '--lr', '0.01', '--val-split', '0', '--workers', '1', '--backend', 'cpu', '--out', out, '--json');
-    expect(r.code, r.stderr).toBe(0);
+    const train = (dir: string, ...more: string[]): void => {
+      const r = vit('train', ...more, '--out', dir, '--workers', '1', '--backend', 'cpu', '--json');
+      expect(r.code, r.stderr).toBe(0);
+    };
+    const flags = ['--weights', MODEL, '--data', data, '--freeze', 'backbone', '--batch-size', '6', '--lr', '0.01', '--schedule', 'constant', '--warmup', '0', '--val-split', '0', '--log-every', '1'];
+    // 2 steps, then resumed to 4: the same losses as 4 straight (the resumed run preprocesses as it started).
+    train(out, ...flags, '--steps', '2');
+    train(out, '--resume', out, '--steps', '4');
+    const straight = join(tmp, 'straight');
+    train(straight, ...flags, '--steps', '4');
+    const losses = (dir: string): number[] =>
+      readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { type: string; loss?: number })
+        .filter((m) => m.type === 'step')
+        .map((m) => m.loss!);
+    const [resumed, uninterrupted] = [losses(out), losses(straight)];
+    expect(resumed).toHaveLength(4);
+    resumed.forEach((l, i) => expect(Math.abs(l - uninterrupted[i]!)).toBeLessThan(1e-5));
     // The class count came from the three folders (no --num-classes): a fresh 3-way head.
     const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as Record<string, unknown>;
     const labels = config['labels'] ?? Object.values((config['id2label'] as Record<string, string> | undefined) ?? {});
