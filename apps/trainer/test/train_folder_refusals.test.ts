@@ -47,11 +47,14 @@ function earlierRun(): { dir: string; files: Map<string, string> } {
 }
 
 describe('vit train on a bad ImageFolder', () => {
-  it('a class folder without images: refused in one line before --overwrite deletes anything', () => {
+  it('a class folder without images, an --image-size unlike the checkpoint preprocessing: refused in one line before --overwrite deletes anything', () => {
     const data = folder('empty-class', { coat: 4, shirt: 4 });
     mkdirSync(join(data, 'sandal'));
     const run = earlierRun();
     refused(['--data', data, '--steps', '1', '--out', run.dir, '--overwrite'], /class folder .*empty-class\/sandal has no images — add PNG\/JPEG\/GIF\/WebP images to it, or remove the folder/);
+    // An --image-size the checkpoint's preprocessing does not make: refused too, the run still intact.
+    rmSync(join(data, 'sandal'), { recursive: true });
+    refused(['--data', data, '--steps', '1', '--image-size', '56', '--out', run.dir, '--overwrite'], /fashion-mnist's preprocessing makes 28x28 inputs, but the model is set to 56x56 \(--image-size\) — drop --image-size/);
     for (const [f, text] of run.files) expect(readFileSync(join(run.dir, f), 'utf8')).toBe(text);
     expect(readdirSync(run.dir).sort()).toEqual(['checkpoint', 'metrics.jsonl', 'model.safetensors']);
   });
