@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend } from '@vitkit/core';
 import { loadImageClassifier } from '@vitkit/tasks';
-import { gatherPixels, loadDataset, loadIdxPair } from '@vitkit/training';
+import { defaultFolderPreprocessing, gatherPixels, loadDataset, loadIdxPair } from '@vitkit/training';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeGrayPng } from '../../web-demo/scripts/png.js';
 import { ROOT, vitCommand as vit } from './helpers/predict_cli.js';
@@ -100,6 +100,29 @@ describe('vit train --weights <model dir> --data <ImageFolder>', () => {
     } finally {
       classifier.dispose();
     }
+  });
+
+  it('from scratch on a folder, the run states the default geometry (shorter side, center crop): the task layer makes the training inputs', async () => {
+    const config = join(tmp, 'tiny.json');
+    writeFileSync(config, JSON.stringify({ imageSize: 16, patchSize: 8, inChannels: 3, embedDim: 8, depth: 1, numHeads: 2, mlpDim: 16 }));
+    const scratch = join(tmp, 'scratch');
+    const r = vit('train', '--config', config, '--data', data, '--steps', '1', '--batch-size', '6', '--val-split', '0', '--workers', '1', '--backend', 'cpu', '--out', scratch, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(scratch, 'preprocessor_config.json'), 'utf8'))).toEqual(defaultFolderPreprocessing([16, 16]));
+    const before = tf.memory().numTensors;
+    const classifier = await loadImageClassifier(scratch, { onNote: () => {} });
+    try {
+      const ds = (await loadDataset(data, { imageSize: [16, 16] })).train;
+      const a = gatherPixels(ds, Array.from({ length: ds.shape[0] }, (_, i) => i));
+      const expected = await classifier.preprocess([...files].sort().map((f) => readFileSync(f)));
+      const b = expected.dataSync();
+      expected.dispose();
+      // The 56x28 image (first) is cropped, not squashed, on both sides.
+      expect(Math.max(...a.map((v, i) => Math.abs(v - b[i]!)))).toBeLessThan(1e-5);
+    } finally {
+      classifier.dispose();
+    }
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it("makes training inputs as the task layer preprocesses the files (one 56x28 image among 28x28 ones), to 1e-5", async () => {

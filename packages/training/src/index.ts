@@ -46,7 +46,7 @@ export {
 export { loadCifar10Dir, parseCifar10, CIFAR10_CLASSES, CIFAR10_NORMALIZATION } from './data/cifar.js';
 export { loadNpyPair, loadNpyPairDir } from './data/npy_pair.js';
 export { loadImageFolder, imageFolderClassNames, IMAGENET_NORMALIZATION, type ImageFolderOptions } from './data/image_folder.js';
-export { datasetNormalization, preprocessedSize } from './data/folder_preprocessing.js';
+export { datasetNormalization, defaultFolderPreprocessing, preprocessedSize } from './data/folder_preprocessing.js';
 export { loadDataset, datasetClassNames, detectDatasetKind, type DatasetKind, type LoadDatasetOptions, type LoadedDataset } from './data/load.js';
 export { epochOrder, splitIndices } from './data/order.js';
 export { makeBatch, gatherPixels, fitToModel, pixelsToTensor, type Batch, type InputSpec, type GatherOptions } from './data/batch.js';

@@ -7,7 +7,17 @@
 // normalized, so that training sees what `vit predict` will feed it.
 import type { ViTConfigInput } from '@vitkit/core';
 import { specFromConfig } from '@vitkit/preprocessing';
-import { checkInferredClassCount, datasetClassNames, datasetNormalization, disposeRunCheckpoint, loadDataset, preprocessedSize, type LoadedDataset, type RunCheckpoint } from '@vitkit/training';
+import {
+  checkInferredClassCount,
+  datasetClassNames,
+  datasetNormalization,
+  defaultFolderPreprocessing,
+  disposeRunCheckpoint,
+  loadDataset,
+  preprocessedSize,
+  type LoadedDataset,
+  type RunCheckpoint,
+} from '@vitkit/training';
 import { configInputFromJson } from '@vitkit/weights';
 import { UsageError } from '../errors.js';
 import { printable } from '../flags.js';
@@ -17,8 +27,17 @@ import type { RunSettings } from './options.js';
 export interface ModelAndData {
   dataset: LoadedDataset;
   setup: ModelSetup;
-  /** The fine-tuned checkpoint's preprocessing the inputs were made with (kept in the settings for --resume). */
+  /**
+   * How the images were made, for the run's preprocessor_config.json (kept in the settings for
+   * --resume): a fine-tuned checkpoint's own, or an ImageFolder's default; undefined for other data.
+   */
   preprocessing: CheckpointPreprocessing | undefined;
+}
+
+/** An ImageFolder's default preprocessing at the model's size (see defaultFolderPreprocessing). */
+function folderDefault(size: [number, number]): CheckpointPreprocessing {
+  const json = defaultFolderPreprocessing(size);
+  return { spec: specFromConfig(json), json };
 }
 
 const warn = (m: string): void => {
@@ -80,7 +99,7 @@ export async function loadModelAndData(settings: RunSettings, checkpoint: RunChe
     },
     seed,
   });
-  return { dataset, setup, preprocessing: undefined };
+  return { dataset, setup, preprocessing: dataset.kind === 'image-folder' ? folderDefault([h, w]) : undefined };
 }
 
 interface FineTuneContext {
@@ -134,7 +153,8 @@ async function fineTuning(settings: RunSettings, x: FineTuneContext): Promise<Mo
       const norm = datasetNormalization(preprocessing.spec, c);
       for (const ds of [dataset.train, dataset.test]) if (ds && ds.images instanceof Uint8Array) ds.normalization = norm;
     }
-    return { dataset, setup, preprocessing };
+    // A folder without the checkpoint's preprocessing got the default geometry: the run states it.
+    return { dataset, setup, preprocessing: preprocessing ?? (classNames !== undefined ? folderDefault([mh, mw]) : undefined) };
   } catch (e) {
     model.dispose();
     if (x.checkpoint) disposeRunCheckpoint(x.checkpoint);

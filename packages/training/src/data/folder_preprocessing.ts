@@ -5,7 +5,7 @@
 // dataset's normalization, applied when batches are made. The task layer
 // (TaskModel.preprocess) runs the same steps, so a model fine-tuned on a
 // folder sees at training what `vit predict` feeds it.
-import type { PreprocessSpec } from '@vitkit/preprocessing';
+import { NORMALIZATION, type PreprocessSpec } from '@vitkit/preprocessing';
 import { DataError } from '../errors.js';
 import type { Normalization } from './dataset.js';
 
@@ -50,4 +50,14 @@ export function lumaPixels(rgb: Uint8Array): Uint8Array {
   const out = new Uint8Array(rgb.length / 3);
   for (let p = 0; p < out.length; p++) out[p] = Math.round(LUMA[0] * rgb[3 * p]! + LUMA[1] * rgb[3 * p + 1]! + LUMA[2] * rgb[3 * p + 2]!);
   return out;
+}
+
+/**
+ * The preprocessing an ImageFolder gets when no model states one, as a timm pretrained_cfg (read
+ * with specFromConfig; a run directory's preprocessor_config.json repeats it): the shorter side
+ * resized (bilinear) to the target's, center-cropped to it; ImageNet mean/std.
+ */
+export function defaultFolderPreprocessing(size: [number, number]): Record<string, unknown> {
+  const { mean, std } = NORMALIZATION.imagenet;
+  return { input_size: [3, size[0], size[1]], crop_pct: 1, crop_mode: 'center', interpolation: 'bilinear', mean: [...mean], std: [...std] };
 }

@@ -1,12 +1,12 @@
 import { readdirSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
-import { decodeImage, normalization as namedNormalization, prepareGeometry, type PreprocessSpec } from '@vitkit/preprocessing';
+import { decodeImage, normalization as namedNormalization, prepareGeometry, specFromTimmConfig, type PreprocessSpec } from '@vitkit/preprocessing';
 import { isVitkitError } from '@vitkit/core';
 import { DataError } from '../errors.js';
 import type { DatasetSplits, ImageDataset, Normalization } from './dataset.js';
 import { validateDataset } from './dataset.js';
 import { isDirectory, readBytes } from './files.js';
-import { lumaPixels, datasetNormalization, preprocessedSize } from './folder_preprocessing.js';
+import { datasetNormalization, defaultFolderPreprocessing, lumaPixels, preprocessedSize } from './folder_preprocessing.js';
 
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.gif', '.webp']);
 /** Images the decoders cannot read: skipped with a warning rather than listed and failed on. */
@@ -20,7 +20,7 @@ const TEST_DIRS = ['test', 'val', 'validation', 'valid'];
 export const IMAGENET_NORMALIZATION = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
 
 export interface ImageFolderOptions {
-  /** [height, width] every image is brought to: shorter side resized, then center-cropped (default 224). */
+  /** [height, width] every image is brought to (default 224): as defaultFolderPreprocessing says, shorter side resized, then center-cropped. */
   imageSize?: [number, number];
   /**
    * A model's own preprocessing (e.g. specFromConfig of its preprocessor_config.json): its resize
@@ -105,10 +105,7 @@ async function loadSplit(dir: string, classNames: string[] | undefined, size: [n
   if (files.length * h * w * c > MAX_ARRAY_BYTES) {
     throw new DataError(`${name}: ${files.length} images of ${h}x${w}x${c} need ${files.length * h * w * c} bytes, more than one array holds (${MAX_ARRAY_BYTES})`, 'use a smaller image size or fewer images');
   }
-  const spec: PreprocessSpec = options.preprocess ?? {
-    resize: { kind: 'shortest-edge', size: Math.max(h, w), interpolation: 'bilinear' },
-    crop: { height: h, width: w, convention: 'torchvision' },
-  };
+  const spec: PreprocessSpec = options.preprocess ?? specFromTimmConfig(defaultFolderPreprocessing(size));
   const images = new Uint8Array(files.length * h * w * c);
   const labels = new Int32Array(files.length);
   for (const [i, f] of files.entries()) {
