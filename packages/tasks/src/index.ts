@@ -4,6 +4,7 @@ export { loadImageClassifier, ImageClassifier, topPredictions, type Classificati
 export { loadImageEmbedder, ImageEmbedder, EMBED_POOLINGS, type EmbedOptions, type EmbedPooling } from './embedder.js';
 export { cosineSimilarity, similarityMatrix, nearestNeighbours, type Neighbour } from './similarity.js';
 export {
+  foundPreprocessing,
   loadTaskModel,
   resolvePreprocess,
   TaskModel,

@@ -193,8 +193,11 @@ export class TaskModel {
   }
 }
 
-/** Where a preprocessing the loader found came from. */
-function foundPreprocessing(sidecars: Record<string, unknown>, configJson: unknown): { json: unknown; source: string } | undefined {
+/**
+ * Which JSON states a checkpoint's preprocessing, and where it came from: its `preprocessor_config.json`,
+ * else a timm config.json holding a `pretrained_cfg` (read either with specFromConfig).
+ */
+export function foundPreprocessing(sidecars: Record<string, unknown>, configJson: unknown): { json: unknown; source: string } | undefined {
   if (sidecars[PREPROCESSOR_CONFIG] !== undefined) return { json: sidecars[PREPROCESSOR_CONFIG], source: PREPROCESSOR_CONFIG };
   if (isObject(configJson) && isObject(configJson.pretrained_cfg)) return { json: configJson, source: 'timm pretrained_cfg' };
   return undefined;

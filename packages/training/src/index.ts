@@ -26,8 +26,9 @@ export {
 } from './data/fashion_mnist.js';
 export { loadCifar10Dir, parseCifar10, CIFAR10_CLASSES, CIFAR10_NORMALIZATION } from './data/cifar.js';
 export { loadNpyPair, loadNpyPairDir } from './data/npy_pair.js';
-export { loadImageFolder, IMAGENET_NORMALIZATION, type ImageFolderOptions } from './data/image_folder.js';
-export { loadDataset, detectDatasetKind, type DatasetKind, type LoadDatasetOptions, type LoadedDataset } from './data/load.js';
+export { loadImageFolder, imageFolderClassNames, IMAGENET_NORMALIZATION, type ImageFolderOptions } from './data/image_folder.js';
+export { datasetNormalization, defaultFolderPreprocessing, preprocessedSize } from './data/folder_preprocessing.js';
+export { loadDataset, datasetClassNames, detectDatasetKind, type DatasetKind, type LoadDatasetOptions, type LoadedDataset } from './data/load.js';
 
 // Data-parallel training on worker threads.
 export { GradientWorkerPool, type GradientWorkerPoolOptions } from './parallel/gradient_worker_pool.js';

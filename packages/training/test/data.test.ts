@@ -212,6 +212,25 @@ describe('npy pair and ImageFolder', () => {
     await expect(loadDataset(root, { imageSize: [50000, 50000] })).rejects.toThrow(/2 images of 50000x50000x3 need 15000000000 bytes, more than one array holds/);
   });
 
+  it("takes a model's preprocessing: its crop sets the size, its mean/std the normalization (luma-combined for one channel); refuses one with varying sizes", async () => {
+    const root = join(tmp, 'folder-spec');
+    for (const cls of ['cat', 'dog']) {
+      mkdirSync(join(root, cls), { recursive: true });
+      writeFileSync(join(root, cls, '0.png'), png(12, 8, () => [60, 60, 60]));
+    }
+    const spec = { resize: { kind: 'shortest-edge', size: 6, interpolation: 'bilinear' }, crop: { height: 4, width: 5, convention: 'torchvision' }, rescale: 1 / 255, mean: [0.5, 0.25, 0.5], std: [0.5, 0.25, 0.5] } as const;
+    const rgb = (await loadDataset(root, { preprocess: { ...spec, mean: [...spec.mean], std: [...spec.std] } })).train;
+    expect(rgb.shape).toEqual([2, 4, 5, 3]);
+    expect(rgb.normalization!.mean.map((m, i) => m - [0.5, 0.25, 0.5][i]!).every((d) => Math.abs(d) < 1e-12)).toBe(true);
+    const gray = (await loadDataset(root, { preprocess: { ...spec, mean: [...spec.mean], std: [...spec.std] }, channels: 1 })).train;
+    expect(gray.shape).toEqual([2, 4, 5, 1]);
+    expect(Array.from(gray.images.subarray(0, 3))).toEqual([60, 60, 60]);
+    // (x - m') / s' = sum_c w_c (x - m_c) / s_c for the BT.601 weights w: at x = 0.2, 0.299*(-0.6) + 0.587*(-0.2) + 0.114*(-0.6).
+    const n = gray.normalization!;
+    expect((0.2 - n.mean[0]!) / n.std[0]!).toBeCloseTo(0.299 * -0.6 + 0.587 * -0.2 + 0.114 * -0.6, 10);
+    await expect(loadDataset(root, { preprocess: { resize: spec.resize } })).rejects.toThrow(/gives images of varying sizes; training needs one size/);
+  });
+
   it('explains what it expected for an unknown directory or path', async () => {
     const empty = join(tmp, 'empty');
     mkdirSync(empty);

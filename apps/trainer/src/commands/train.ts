@@ -59,7 +59,7 @@ export const trainCommand: Command = {
     for (const line of describeRun(session, { resumed: resumed !== undefined, backend: backend.name, workers, outDir })) log(line);
 
     startOver(outDir, replaced);
-    const { trainer } = session;
+    const { trainer, preprocessing } = session;
     const interrupt = onInterrupt(values.json === true);
     const bar = new ProgressBar(process.stdout, { tty: !values.json && process.stdout.isTTY === true });
     const totalEpochs = Math.ceil(trainer.totalSteps / trainer.stepsPerEpoch);
@@ -75,7 +75,9 @@ export const trainCommand: Command = {
         testTta: carried.tta,
         // flip-zoom enlarges as much as the smallest training crop did.
         ...(settings.augment ? { testTtaZoom: Math.sqrt(session.cropScale) } : {}),
-        extra: savedExtra(settings, carried, workers),
+        extra: savedExtra(preprocessing ? { ...settings, preprocessing: preprocessing.json } : settings, carried, workers),
+        // A fine-tuned run preprocesses like its source model: its preprocessor_config.json says so.
+        ...(preprocessing ? { preprocessor: preprocessing.json } : {}),
         title: `ViT on ${session.dataset.train.name.replace(/ train$/, '')}`,
         onStep: (r, p) => {
           if (!values.json) bar.step(r, p, { epoch: r.epoch + 1, total: totalEpochs });

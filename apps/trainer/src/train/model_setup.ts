@@ -6,7 +6,8 @@ import { ConfigError, PRESETS, isPresetName, presetNames, resolveConfig, withOve
 import { VisionTransformer } from '@vitkit/vit';
 import { configInputFromJson, loadCheckpoint } from '@vitkit/weights';
 import * as tf from '@tensorflow/tfjs-core';
-import { specFromConfig } from '@vitkit/preprocessing';
+import { detectConfigKind, specFromConfig, type PreprocessSpec } from '@vitkit/preprocessing';
+import { foundPreprocessing } from '@vitkit/tasks';
 import { UsageError } from '../errors.js';
 
 /**
@@ -45,19 +46,26 @@ export interface ModelSetup {
   source: string;
   headReplaced: boolean;
   /**
-   * The checkpoint's own normalization (its preprocessor_config.json, or a timm
-   * config.json's pretrained_cfg), for fine-tuning on the inputs it was trained with.
+   * The checkpoint's own preprocessing (its preprocessor_config.json, or a timm config.json's
+   * pretrained_cfg, chosen and read as the task layer does), for fine-tuning on the inputs it was
+   * trained with: `json` is what the run directory's preprocessor_config.json repeats.
    */
-  normalization?: { mean: number[]; std: number[] };
+  preprocessing?: CheckpointPreprocessing;
 }
 
-/** mean/std of a checkpoint's preprocessing JSON, read by @vitkit/preprocessing as the task layer reads it. */
-function checkpointNormalization(sidecars: Record<string, unknown>): { mean: number[]; std: number[] } | undefined {
-  const config = sidecars['config.json'];
-  const json = sidecars['preprocessor_config.json'] ?? (typeof config === 'object' && config !== null && 'pretrained_cfg' in config ? config : undefined);
+export interface CheckpointPreprocessing {
+  spec: PreprocessSpec;
+  json: Record<string, unknown>;
+}
+
+/** A checkpoint's preprocessing JSON (a timm config.json gives its pretrained_cfg alone), read as the task layer reads it. */
+export function checkpointPreprocessing(sidecars: Record<string, unknown>): CheckpointPreprocessing | undefined {
+  const json = foundPreprocessing(sidecars, sidecars['config.json'])?.json as Record<string, unknown> | undefined;
   if (json === undefined) return undefined;
-  const spec = specFromConfig(json);
-  return spec.mean && spec.std ? { mean: [...spec.mean], std: [...spec.std] } : undefined;
+  const pretrained = json['pretrained_cfg'];
+  // pretrained_cfg alone reads back the same when it names its input size (as timm writes it).
+  const own = typeof pretrained === 'object' && pretrained !== null && detectConfigKind(pretrained) === 'timm' ? (pretrained as Record<string, unknown>) : json;
+  return { spec: specFromConfig(json), json: own };
 }
 
 export interface BuildModelOptions {
@@ -65,6 +73,8 @@ export interface BuildModelOptions {
   config?: ViTConfigInput;
   /** Classes wanted; with --weights a different count gets a fresh head. */
   numClasses?: number;
+  /** Their names (with --weights: the data's class folders), written to the run's config.json. */
+  labels?: string[];
   /** Applied last: training-time fields (dropout, dropPath) and the image size. */
   overrides?: ViTConfigInput;
   /** What the data implies (image size, channels, classes, labels), for a model built from scratch. */
@@ -80,6 +90,7 @@ export async function buildModel(o: BuildModelOptions): Promise<ModelSetup> {
       loadCheckpoint(o.weights!, {
         ...(o.config ? { config: o.config } : {}),
         ...(o.numClasses !== undefined ? { numClasses: o.numClasses } : {}),
+        ...(o.labels !== undefined ? { labels: o.labels } : {}),
         ...(overrides.imageSize !== undefined ? { imageSize: overrides.imageSize } : {}),
         headMode,
         seed: o.seed,
@@ -100,8 +111,8 @@ export async function buildModel(o: BuildModelOptions): Promise<ModelSetup> {
     } finally {
       tf.dispose([...loaded.state.values()]);
     }
-    const normalization = checkpointNormalization(loaded.sidecars);
-    return { model, source: o.weights, headReplaced: loaded.headReplaced, ...(normalization ? { normalization } : {}) };
+    const preprocessing = checkpointPreprocessing(loaded.sidecars);
+    return { model, source: o.weights, headReplaced: loaded.headReplaced, ...(preprocessing ? { preprocessing } : {}) };
   }
   const base: ViTConfigInput = o.config ?? { ...DEFAULT_ARCHITECTURE };
   const merged: ViTConfigInput = { ...(o.config ? {} : o.fromData), ...base, ...(o.numClasses !== undefined ? { numClasses: o.numClasses } : {}), ...overrides };

@@ -176,6 +176,8 @@ export interface RunSettings {
   /** Smallest area fraction of the random resized crop (1: no crop, flips only); absent in older checkpoints. */
   cropScale?: number;
   warmup: number;
+  /** Fine-tuning: the checkpoint's preprocessing JSON the inputs were made with (a resumed run keeps it). */
+  preprocessing?: Record<string, unknown>;
 }
 
 /** The parsed command line: values (defaults < recipe < flags), the flags actually given, and the recipe. */

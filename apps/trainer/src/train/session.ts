@@ -1,14 +1,12 @@
 // What one `vit train` run trains: the data (with its validation split), the
 // model (from a resumed checkpoint, --weights, a config or the default
 // architecture), the data-parallel workers and the Trainer.
-import type { BackendName, ViTConfigInput } from '@vitkit/core';
+import type { BackendName } from '@vitkit/core';
 import {
-  checkInferredClassCount,
   defaultAugmentation,
   disposeRunCheckpoint,
   embedDataset,
   GradientWorkerPool,
-  loadDataset,
   restoreTrainer,
   splitIndices,
   subset,
@@ -18,9 +16,8 @@ import {
   type RunCheckpoint,
 } from '@vitkit/training';
 import type { VisionTransformer } from '@vitkit/vit';
-import { configInputFromJson } from '@vitkit/weights';
-import { printable } from '../flags.js';
-import { buildModel, readConfigSpec, type ModelSetup } from './model_setup.js';
+import { loadModelAndData } from './model_and_data.js';
+import type { CheckpointPreprocessing, ModelSetup } from './model_setup.js';
 import { TRAIN_DEFAULTS, type RunSettings } from './options.js';
 
 /** Splits off the validation set (seeded, the same on resume and in `vit eval --split val`). */
@@ -45,6 +42,8 @@ export interface TrainingSession {
   perStep: number;
   /** Smallest crop area fraction of the augmentation (flip-zoom test views zoom as much). */
   cropScale: number;
+  /** The fine-tuned checkpoint's preprocessing the inputs were made with (the run's preprocessor_config.json). */
+  preprocessing: CheckpointPreprocessing | undefined;
   /** Stops the workers and frees the trainer and the model. */
   close(): Promise<void>;
 }
@@ -60,53 +59,13 @@ export interface SessionOptions {
 /** Loads the data, builds the model and the Trainer (restored from the checkpoint when resuming). */
 export async function openSession(settings: RunSettings, o: SessionOptions): Promise<TrainingSession> {
   const { checkpoint } = o;
-  let dataset: LoadedDataset;
-  let configInput: ViTConfigInput | undefined;
-  try {
-    configInput = settings.model ?? readConfigSpec(settings.config);
-    const dataImageSize = settings.imageSize ?? (configInput?.imageSize !== undefined ? configInput.imageSize : undefined);
-    dataset = await loadDataset(settings.data, {
-      ...(settings.numClasses !== undefined ? { numClasses: settings.numClasses } : {}),
-      ...(dataImageSize !== undefined ? { imageSize: typeof dataImageSize === 'number' ? [dataImageSize, dataImageSize] : dataImageSize } : {}),
-      fashionMnist: { onProgress: (m) => o.log(m) },
-      onWarning: (m) => process.stderr.write(`warning: ${printable(m)}\n`),
-    });
-  } catch (e) {
-    if (checkpoint) disposeRunCheckpoint(checkpoint);
-    throw e;
-  }
-  // With no count given (--num-classes, a checkpoint) and no class names, the largest label sets the classifier's width.
-  const countFromLabels = !checkpoint && !settings.weights && settings.numClasses === undefined && !dataset.train.classNames;
-  if (countFromLabels) checkInferredClassCount(dataset.train);
-  const [, h, w, c] = dataset.train.shape;
-  const seed = settings.trainer.seed ?? 0;
-  const overrides: ViTConfigInput = {
-    dropout: settings.dropout,
-    dropPath: settings.dropPath,
-    ...(settings.imageSize !== undefined ? { imageSize: settings.imageSize } : {}),
-  };
-  // A resumed run rebuilds the architecture from its checkpoint's config.json (weights are restored below).
-  const resumedConfig = checkpoint ? configInputFromJson(checkpoint.config) : undefined;
-  const setup = await buildModel({
-    ...(checkpoint ? {} : settings.weights ? { weights: settings.weights } : {}),
-    ...(resumedConfig ? { config: resumedConfig } : configInput ? { config: configInput } : {}),
-    ...(resumedConfig?.numClasses !== undefined ? { numClasses: resumedConfig.numClasses } : settings.numClasses !== undefined ? { numClasses: settings.numClasses } : {}),
-    overrides,
-    fromData: {
-      imageSize: [h, w],
-      inChannels: c,
-      numClasses: dataset.train.numClasses,
-      ...(dataset.train.classNames ? { labels: dataset.train.classNames } : {}),
-    },
-    seed,
-  });
+  const { dataset, setup, preprocessing } = await loadModelAndData(settings, checkpoint, o.log);
   const model = setup.model;
-  // Fine-tuning: inputs normalized as the checkpoint was trained (channels permitting); augmentation stays on top.
-  const norm = setup.normalization;
-  if (norm && norm.mean.length === c && dataset.train.images instanceof Uint8Array) {
-    for (const ds of [dataset.train, dataset.test]) if (ds) ds.normalization = norm;
-  }
+  const seed = settings.trainer.seed ?? 0;
   const split = trainValSplit(dataset.train, settings.valSplit, seed);
+  if (settings.valSplit > 0 && !split.val) {
+    process.stderr.write(`warning: ${dataset.train.shape[0]} training images are too few for a ${settings.valSplit * 100}% validation split (it would hold none): training without per-epoch accuracy; add images, or pass --val-split 0 to say so\n`);
+  }
   const perStep = (settings.trainer.batchSize ?? 1) * (settings.trainer.gradAccum ?? 1);
   const totalSteps = settings.trainer.steps ?? (settings.trainer.epochs ?? 1) * Math.max(1, Math.floor(split.train.shape[0] / perStep));
   const cropScale = settings.cropScale ?? TRAIN_DEFAULTS.cropScale;
@@ -138,7 +97,7 @@ export async function openSession(settings: RunSettings, o: SessionOptions): Pro
     trainer.dispose();
     model.dispose();
   };
-  return { dataset, split, model, setup, trainer, perStep, cropScale, close };
+  return { dataset, split, model, setup, trainer, perStep, cropScale, preprocessing, close };
 }
 
 /** Ctrl-C (or SIGTERM): the first aborts `signal` so the run checkpoints and stops; the second quits at once. */

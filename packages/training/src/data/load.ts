@@ -1,11 +1,12 @@
 import { existsSync, statSync } from 'node:fs';
+import type { PreprocessSpec } from '@vitkit/preprocessing';
 import { basename, resolve } from 'node:path';
 import { DataError } from '../errors.js';
 import { CIFAR10_CLASSES, looksLikeCifar10Dir, loadCifar10Dir, parseCifar10 } from './cifar.js';
 import type { DatasetSplits } from './dataset.js';
 import { loadFashionMnist, type FashionMnistOptions } from './fashion_mnist.js';
 import { readBytes } from './files.js';
-import { looksLikeImageFolder, loadImageFolder, type ImageFolderOptions } from './image_folder.js';
+import { imageFolderClassNames, looksLikeImageFolder, loadImageFolder, type ImageFolderOptions } from './image_folder.js';
 import { FASHION_MNIST_CLASSES, FASHION_MNIST_NORMALIZATION, loadMnistDir, looksLikeMnistDir } from './mnist.js';
 import { looksLikeNpyPairDir, loadNpyPairDir } from './npy_pair.js';
 
@@ -17,8 +18,10 @@ export interface LoadDatasetOptions {
   numClasses?: number;
   /** For image folders: the size images are resized to (usually the model's). */
   imageSize?: [number, number];
-  /** For image folders: decoded channel count (default 3). */
+  /** For image folders: decoded channel count (default 3; 1 takes the luma). */
   channels?: number;
+  /** For image folders: the model's own preprocessing (geometry, rescale, mean/std), instead of imageSize and ImageNet normalization. */
+  preprocess?: PreprocessSpec;
   fashionMnist?: FashionMnistOptions;
   /** Told about files that are skipped (ImageFolder: formats the decoders cannot read). */
   onWarning?: (message: string) => void;
@@ -79,6 +82,7 @@ export async function loadDataset(spec: string, options: LoadDatasetOptions = {}
       const folderOptions: ImageFolderOptions = {};
       if (options.imageSize) folderOptions.imageSize = options.imageSize;
       if (options.channels) folderOptions.channels = options.channels;
+      if (options.preprocess) folderOptions.preprocess = options.preprocess;
       if (options.onWarning) folderOptions.onWarning = options.onWarning;
       return { ...(await loadImageFolder(path, folderOptions)), kind, source: path };
     }
@@ -88,6 +92,14 @@ export async function loadDataset(spec: string, options: LoadDatasetOptions = {}
         'expected train-images-idx3-ubyte(.gz), data_batch_*.bin, input_nhwc.npy + labels.npy, or class subfolders of images',
       );
   }
+}
+
+/** The class names an ImageFolder `spec` holds (its class folders), read without decoding; undefined for other kinds of data. */
+export function datasetClassNames(spec: string): string[] | undefined {
+  if (spec === 'fashion-mnist') return undefined;
+  const path = resolve(spec);
+  if (!existsSync(path) || !statSync(path).isDirectory() || detectDatasetKind(path) !== 'image-folder') return undefined;
+  return imageFolderClassNames(path);
 }
 
 /** Gives uint8 splits without a normalization the per-channel mean/std of their training images. */

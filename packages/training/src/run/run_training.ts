@@ -65,6 +65,11 @@ export interface RunTrainingOptions {
   testTta?: TestTimeAugmentation;
   /** flip-zoom's centre-crop side fraction (default DEFAULT_TTA_ZOOM; vit train uses the square root of its crop scale). */
   testTtaZoom?: number;
+  /**
+   * The preprocessor_config.json to write (e.g. the fine-tuned checkpoint's own, which the
+   * inputs were made with); default: one describing the training data's normalization.
+   */
+  preprocessor?: Record<string, unknown>;
   /** Title of the plot. */
   title?: string;
   onStep?: (result: StepResult, progress: StepProgress) => void;
@@ -125,7 +130,8 @@ export async function runTraining(trainer: Trainer, options: RunTrainingOptions)
   const out = options.outDir;
   makeDirectory(out);
   cleanStaleStaging(out);
-  writeFileAtomic(join(out, PREPROCESSOR_FILE), `${JSON.stringify(preprocessorConfig(trainer.data, trainer.model.config.imageSize), null, 2)}\n`);
+  const preprocessor = options.preprocessor ?? preprocessorConfig(trainer.data, trainer.model.config.imageSize);
+  writeFileAtomic(join(out, PREPROCESSOR_FILE), `${JSON.stringify(preprocessor, null, 2)}\n`);
   const metrics = new MetricsLog(join(out, METRICS_FILE));
   if (options.resumed) metrics.truncateAfter(trainer.step);
   else writeFileAtomic(metrics.path, '');
