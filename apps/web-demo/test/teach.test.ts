@@ -1,10 +1,13 @@
 /**
  * The Teach mode in Chromium: a 3-class task from a held-out slice of the
- * Fashion-MNIST test images, fine-tuning the bundled model on wasm, webgl
- * and webgpu. The first losses must equal @vitkit/training's in Node (same
- * seed, data and mode), and the downloaded model directory, loaded in Node
- * by the task layer (what `vit predict` runs), must give the probabilities
- * the page showed.
+ * Fashion-MNIST test images, fine-tuning the bundled model and training a
+ * linear probe on it on wasm, webgl and webgpu. The losses must equal
+ * @vitkit/training's in Node (same seed, data and mode; the page's probe
+ * trains on cached embeddings, Node's on the full model), and the
+ * downloaded model directory, loaded in Node by the task layer (what `vit
+ * predict` runs), must give the probabilities the page showed. The probe
+ * runs are stopped after their second step and continued: they must end
+ * with every step once and the losses of an uninterrupted run.
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,6 +42,11 @@ const PER_CLASS = 8;
 const FIRST_INDEX = 5000;
 /** 6 training images per class (2 held out): 3 steps per epoch of 6, 2 epochs. */
 const SETTINGS: TeachSettings = { mode: 'finetune', epochs: 2, batchSize: 6, lr: 5e-4, seed: 0 };
+/** The probe: 5 epochs of 3 steps (a head's steps are quick; enough of them that a stop lands mid-run). */
+const PROBE_SETTINGS: TeachSettings = { mode: 'probe', epochs: 5, batchSize: 6, lr: 1e-2, seed: 0 };
+const PROBE_STEPS = 15;
+/** The probe run is stopped once the page has shown this many steps. */
+const STOP_AFTER = 2;
 const LOSS_TOLERANCE = 1e-3;
 const PROBABILITY_TOLERANCE = 1e-4;
 
@@ -54,25 +62,40 @@ let imagesDir: string;
 let classFiles: string[][];
 let tryFile: string;
 let nodeLosses: number[];
+let nodeProbe: NodeRun;
 let distDir: string;
 let server: StaticServer;
 let browser: Browser;
 
-/** The same task in Node: @vitkit/training on the cpu backend, the data built by the page's own code. */
-async function lossesInNode(): Promise<number[]> {
+interface NodeRun {
+  losses: number[];
+  /** The trained model's class probabilities for `tryFile`. */
+  probabilities: number[];
+}
+
+/**
+ * The same task in Node: @vitkit/training on the cpu backend, the data built by the page's own
+ * code, the full model (a probe freezes its backbone), `steps` uninterrupted steps.
+ */
+async function trainInNode(settings: TeachSettings, steps: number): Promise<NodeRun> {
   await setupBackend('cpu');
   await registerGradients();
   const task = await loadTaskModel(BUNDLED);
   const classes: TeachClass[] = TASK.map((t, k) => ({ name: t.name, images: classFiles[k]!.map((f) => ({ blob: new Blob([readFileSync(f)], { type: 'image/png' }), name: f })) }));
-  const data = await buildTeachData(classes, task, SETTINGS.seed);
-  const model = withFreshHead(task.model, data.all.classNames!, SETTINGS.seed);
-  const trainer = new Trainer(model, data.train, teachTrainerOptions(SETTINGS, data.train.shape[0]));
+  const data = await buildTeachData(classes, task, settings.seed);
+  const model = withFreshHead(task.model, data.all.classNames!, settings.seed);
+  const trainer = new Trainer(model, data.train, teachTrainerOptions(settings, data.train.shape[0]));
   const losses: number[] = [];
-  for (let i = 0; i < 5; i++) losses.push(trainer.trainStep().loss);
+  for (let i = 0; i < steps; i++) losses.push(trainer.trainStep().loss);
+  const x = await task.preprocess(new Uint8Array(readFileSync(tryFile)));
+  model.eval();
+  const probs = tf.tidy(() => tf.softmax(model.forward(x).logits));
+  const probabilities = Array.from(await probs.data());
+  tf.dispose([x, probs]);
   trainer.dispose();
   model.dispose();
   task.dispose();
-  return losses;
+  return { losses, probabilities };
 }
 
 beforeAll(async () => {
@@ -93,7 +116,8 @@ beforeAll(async () => {
   });
   const bagQuery = [...labels.data].findIndex((y, i) => i > FIRST_INDEX + 2000 && y === TASK[2]!.label);
   tryFile = png(bagQuery, `query-bag-${bagQuery}.png`);
-  nodeLosses = await lossesInNode();
+  nodeLosses = (await trainInNode(SETTINGS, 5)).losses;
+  nodeProbe = await trainInNode(PROBE_SETTINGS, PROBE_STEPS);
   browser = await launchChromium();
   distDir = buildApp();
   server = await serveStatic(distDir, {}, {});
@@ -123,19 +147,19 @@ async function openTeach(backend: string): Promise<{ page: Page; consoleErrors: 
 }
 
 /** Names the classes, picks their images and sets the settings, as a user would. */
-async function fillIn(page: Page, files: string[][]): Promise<void> {
+async function fillIn(page: Page, files: string[][], settings: TeachSettings = SETTINGS): Promise<void> {
   while ((await page.locator('.teach-class').count()) < files.length) await page.click('#teach-add-class');
   for (const [k, list] of files.entries()) {
     const row = page.locator('.teach-class').nth(k);
     await row.locator('.teach-class-name').fill(TASK[k]?.name ?? `class ${k}`);
     if (list.length) await row.locator('.teach-class-files').setInputFiles(list);
   }
-  await page.selectOption('#teach-mode', SETTINGS.mode);
+  await page.selectOption('#teach-mode', settings.mode);
   await page.evaluate(() => ((document.querySelector('#teach-panel details') as HTMLDetailsElement).open = true));
-  await page.fill('#teach-epochs', String(SETTINGS.epochs));
-  await page.fill('#teach-batch', String(SETTINGS.batchSize));
-  await page.fill('#teach-lr', String(SETTINGS.lr));
-  await page.fill('#teach-seed', String(SETTINGS.seed));
+  await page.fill('#teach-epochs', String(settings.epochs));
+  await page.fill('#teach-batch', String(settings.batchSize));
+  await page.fill('#teach-lr', String(settings.lr));
+  await page.fill('#teach-seed', String(settings.seed));
 }
 
 describe('Teach mode in Chromium', () => {
@@ -189,6 +213,60 @@ describe('Teach mode in Chromium', () => {
       classifier.dispose();
       for (const p of top) expect(Math.abs(p.probability - shown.probabilities[p.index]!), p.label).toBeLessThan(PROBABILITY_TOLERANCE);
       expect(tf.memory().numTensors).toBeGreaterThanOrEqual(0);
+      expect(consoleErrors).toEqual([]);
+      await page.close();
+    });
+  }
+
+  for (const backend of ['wasm', 'webgl', 'webgpu']) {
+    it(`trains a probe on ${backend}, stopped and continued: every step once, Node's losses`, async () => {
+      const { page, consoleErrors } = await openTeach(backend);
+      await fillIn(page, classFiles, PROBE_SETTINGS);
+      // Press Stop as soon as the page shows step STOP_AFTER (the worker checks between steps).
+      await page.evaluate((after) => {
+        const status = document.querySelector('#teach-status')!;
+        const observer = new MutationObserver(() => {
+          if ((window.vitkit.teach?.steps.length ?? 0) < after) return;
+          observer.disconnect();
+          (document.querySelector('#teach-stop') as HTMLButtonElement).click();
+        });
+        observer.observe(status, { childList: true, characterData: true, subtree: true });
+      }, STOP_AFTER);
+      await page.click('#teach-train');
+      await idle(page);
+      expect(await page.evaluate(() => window.vitkit.errors.filter((e) => e.code !== 'E_TEACH_NOTICE'))).toEqual([]);
+      expect(await page.evaluate(() => window.vitkit.teach!.prepared!.totalSteps)).toBe(PROBE_STEPS);
+      const stopped = (await page.evaluate(() => window.vitkit.teach!.trained))!;
+      expect(stopped.finished).toBe(false);
+      expect(stopped.step).toBeGreaterThanOrEqual(STOP_AFTER);
+      expect(stopped.step).toBeLessThan(PROBE_STEPS);
+      expect(await page.evaluate(() => window.vitkit.teach!.steps.length)).toBe(stopped.step);
+      expect(await page.textContent('#teach-status')).toContain(`Stopped at step ${stopped.step}.`);
+      await page.screenshot({ path: join(SCREENSHOTS, `teach-probe-stopped-${backend}.png`), fullPage: true });
+
+      await page.click('#teach-continue');
+      await idle(page);
+      const steps = await page.evaluate(() => window.vitkit.teach!.steps);
+      expect(steps.map((s) => s.step)).toEqual(Array.from({ length: PROBE_STEPS }, (_, i) => i + 1));
+      const losses = steps.map((s) => s.loss);
+      const diff = Math.max(...losses.map((l, i) => Math.abs(l - nodeProbe.losses[i]!)));
+      expect(diff, `${backend} probe losses ${losses.join(', ')} vs Node ${nodeProbe.losses.join(', ')}`).toBeLessThan(LOSS_TOLERANCE);
+      // Not vacuous: the head learns (the last loss well below the first).
+      expect(nodeProbe.losses.at(-1)!).toBeLessThan(0.7 * nodeProbe.losses[0]!);
+      const trained = (await page.evaluate(() => window.vitkit.teach!.trained))!;
+      expect([trained.finished, trained.step]).toEqual([true, PROBE_STEPS]);
+      expect(trained.validation?.accuracy).toBeGreaterThanOrEqual(0);
+      expect(await page.textContent('#teach-status')).toMatch(new RegExp(`Done: ${PROBE_STEPS} steps`));
+      // The head trained on cached embeddings is the model's: it classifies as Node's full-model probe does
+      // (on wasm only: the fine-tune tests classify on every backend, and GPU shader builds are slow here).
+      if (backend === 'wasm') {
+        await page.setInputFiles('#teach-try', tryFile);
+        await idle(page);
+        const shown = await page.evaluate(() => window.vitkit.teach!.lastClassify!);
+        const probDiff = Math.max(...shown.probabilities.map((p, i) => Math.abs(p - nodeProbe.probabilities[i]!)));
+        expect(probDiff, `probe probabilities ${shown.probabilities.join(', ')} vs Node ${nodeProbe.probabilities.join(', ')}`).toBeLessThan(LOSS_TOLERANCE);
+      }
+      await page.screenshot({ path: join(SCREENSHOTS, `teach-probe-${backend}.png`), fullPage: true });
       expect(consoleErrors).toEqual([]);
       await page.close();
     });

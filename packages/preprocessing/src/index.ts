@@ -33,6 +33,7 @@ export { preprocess, preprocessBatch, prepareGeometry, type PipelineOptions } fr
 export { preprocessTensor, preprocessBatchTensor } from './pipeline_tf.js';
 export { presetSpec, isPreprocessPresetName, PREPROCESS_PRESET_NAMES, type PreprocessPresetName, type PresetOptions } from './presets.js';
 export { specFromConfig, specFromHfConfig, specFromTimmConfig, detectConfigKind } from './config.js';
+export { configFromSpec } from './config_write.js';
 export { loadImageForModel, resolveSpec, readBytes, type LoadImageOptions } from './load.js';
 
 export { augment, augmentForModel, type AugmentOptions } from './augment/augment.js';

@@ -45,7 +45,7 @@ export { createTrainingStep, measureTrainingThroughput, type ThroughputOptions, 
 // Fine-tuning: freezing, linear probes on cached embeddings.
 export { parseFreeze, formatFreeze, validateFreeze, type FreezeMode } from './finetune/freeze.js';
 export { splitModel, isFineTunable, type FineTunableModel, type ModelSplit, type SplitOutput } from './finetune/model_split.js';
-export { embedDataset, embeddingRows, type EmbeddingCache, type EmbedOptions } from './finetune/embeddings.js';
+export { embedDataset, embedDatasetAsync, embeddingRows, type EmbeddingCache, type EmbedOptions } from './finetune/embeddings.js';
 
 // Data-parallel training: the shard arithmetic (the worker pool itself is Node-only).
 export {

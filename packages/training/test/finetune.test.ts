@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   AdamW,
   embedDataset,
+  embedDatasetAsync,
   layerDecayScales,
   lossAndGradients,
   optimizedParameters,
@@ -219,6 +220,24 @@ describe('freezing', () => {
     const workers = { count: 1, compute: () => Promise.reject(new Error('unused')) };
     expect(() => new Trainer(model, data, { batchSize: 8, freeze: 'backbone', workers })).toThrow(/workers/);
     expect(() => new Trainer(model, data, { batchSize: 8, freeze: 'backbone', headWarmup: 2 })).toThrow(TrainingConfigError);
+    model.dispose();
+  });
+
+  it('embedDatasetAsync reads the same rows as embedDataset (await data()), in batches, without leaking tensors', async () => {
+    const data = randomData(21);
+    const model = smallVit(9);
+    const start = tf.memory().numTensors;
+    const sync = embedDataset(model, data, { batchSize: 8 });
+    const seen: number[] = [];
+    const cache = await embedDatasetAsync(model, data, { batchSize: 8, onProgress: (done) => seen.push(done) });
+    expect(tf.memory().numTensors).toBe(start);
+    expect(seen).toEqual([8, 16, 21]);
+    expect([cache.count, ...cache.rowShape]).toEqual([sync.count, ...sync.rowShape]);
+    expect(cache.data.length).toBe(21 * sync.rowShape[0]!);
+    expect(new Set(cache.data).size).toBeGreaterThan(100);
+    expect(cache.data).toEqual(sync.data);
+    await expect(embedDatasetAsync(model, data, { batchSize: 0 })).rejects.toThrow(TrainingConfigError);
+    expect(tf.memory().numTensors).toBe(start);
     model.dispose();
   });
 

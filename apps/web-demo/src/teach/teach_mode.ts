@@ -156,7 +156,7 @@ export class TeachPanel {
       const prepared = await client.prepare(source, this.classes.classes, settings, (loaded, total, what) => {
         this.progress.max = total ?? 1;
         this.progress.value = total ? loaded : 0;
-        this.status.textContent = what === 'images' ? `Preparing images: ${loaded} of ${total}` : `Loading ${what}…`;
+        this.status.textContent = what === 'images' ? `Preparing images: ${loaded} of ${total}` : what === 'features' ? `Embedding images for the probe: ${loaded} of ${total}` : `Loading ${what}…`;
       });
       this.handle.prepared = prepared;
       this.handle.steps = [];

@@ -52,7 +52,7 @@ export async function handleTrainRequest(request: TrainRequest, post: Post): Pro
           const data = await buildTeachData(request.classes, task, request.settings.seed, (done, total) => progress(done, total, 'images'));
           const model = withFreshHead(task.model, data.all.classNames!, request.settings.seed);
           try {
-            session = new TeachSession(task, model, data, request.settings);
+            session = await TeachSession.open(task, model, data, request.settings, (done, total) => progress(done, total, 'features'));
           } catch (e) {
             model.dispose();
             throw e;

@@ -3,7 +3,7 @@
 // model directory of the result.
 import * as tf from '@tensorflow/tfjs-core';
 import type { TaskModel } from '@vitkit/tasks';
-import { evaluateAsync, Trainer, type TrainerOptions } from '@vitkit/training/browser';
+import { embedDatasetAsync, evaluateAsync, Trainer, type EmbeddingCache, type TrainerOptions } from '@vitkit/training/browser';
 import type { VisionTransformer } from '@vitkit/vit';
 import { modelDirectoryFiles, type ModelFile } from './train_files.js';
 import type { TeachData } from './train_data.js';
@@ -45,15 +45,27 @@ export class TeachSession {
   readonly trainer: Trainer;
   private lastValidation: { accuracy: number; loss: number } | undefined;
 
-  constructor(
+  private constructor(
     /** The starting model as loaded: its preprocessing turns new images into inputs. */
     readonly task: TaskModel,
     /** The model being trained (the starting backbone, a fresh head). */
     readonly model: VisionTransformer,
     readonly data: TeachData,
     readonly settings: TeachSettings,
+    embeddings: EmbeddingCache | undefined,
   ) {
-    this.trainer = new Trainer(model, data.train, teachTrainerOptions(settings, data.train.shape[0]));
+    this.trainer = new Trainer(model, data.train, { ...teachTrainerOptions(settings, data.train.shape[0]), ...(embeddings ? { embeddings } : {}) });
+  }
+
+  /**
+   * A run ready to step. A probe embeds the training images once with the
+   * frozen backbone (read asynchronously, right on webgpu in a worker) and
+   * trains the head on those rows: the same steps as a probe on the full
+   * model, without a backbone pass per step.
+   */
+  static async open(task: TaskModel, model: VisionTransformer, data: TeachData, settings: TeachSettings, onProgress?: (done: number, total: number) => void): Promise<TeachSession> {
+    const embeddings = settings.mode === 'probe' ? await embedDatasetAsync(model, data.train, { batchSize: 64, ...(onProgress ? { onProgress } : {}) }) : undefined;
+    return new TeachSession(task, model, data, settings, embeddings);
   }
 
   describe(modelName: string): TeachPrepared {

@@ -30,12 +30,11 @@ export interface EmbedOptions {
 }
 
 /**
- * Runs every image of `data` (no augmentation, the same preprocessing as
- * training) through the model's frozen backbone in eval mode and keeps the
- * features. The rows are exactly what a probe on the full model computes
- * for the same images, so training on them gives the same steps, in seconds.
+ * The embedding loop: yields each batch's features and is handed back their
+ * values, so the same loop serves a synchronous read (embedDataset) and an
+ * asynchronous one (embedDatasetAsync). Disposes every batch it yields.
  */
-export function embedDataset(model: TrainableModel, data: ImageDataset, options: EmbedOptions = {}): EmbeddingCache {
+function* embedBatches(model: TrainableModel, data: ImageDataset, options: EmbedOptions): Generator<tf.Tensor, EmbeddingCache, ArrayLike<number>> {
   const split = splitModel(model, 'backbone');
   const batchSize = options.batchSize ?? 64;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new TrainingConfigError(`embedding batch size must be a positive integer, got ${batchSize}`);
@@ -55,13 +54,42 @@ export function embedDataset(model: TrainableModel, data: ImageDataset, options:
         }
         out = new Float32Array(n * rowSize);
       }
-      out.set(features.dataSync() as Float32Array, start * rowSize);
+      out.set(yield features, start * rowSize);
     } finally {
       features.dispose();
     }
     options.onProgress?.(start + indices.length, n);
   }
   return { split, data: out ?? new Float32Array(0), count: n, rowShape };
+}
+
+/**
+ * Runs every image of `data` (no augmentation, the same preprocessing as
+ * training) through the model's frozen backbone in eval mode and keeps the
+ * features. The rows are exactly what a probe on the full model computes
+ * for the same images, so training on them gives the same steps, in seconds.
+ */
+export function embedDataset(model: TrainableModel, data: ImageDataset, options: EmbedOptions = {}): EmbeddingCache {
+  const batches = embedBatches(model, data, options);
+  try {
+    for (let r = batches.next(); ; r = batches.next(r.value.dataSync())) if (r.done) return r.value;
+  } finally {
+    batches.return(undefined as never);
+  }
+}
+
+/**
+ * embedDataset() reading the features with `await data()`: the same rows,
+ * for webgpu (whose synchronous reads are unreliable in workers) and to keep
+ * a page responsive while it embeds.
+ */
+export async function embedDatasetAsync(model: TrainableModel, data: ImageDataset, options: EmbedOptions = {}): Promise<EmbeddingCache> {
+  const batches = embedBatches(model, data, options);
+  try {
+    for (let r = batches.next(); ; r = batches.next(await r.value.data())) if (r.done) return r.value;
+  } finally {
+    batches.return(undefined as never);
+  }
 }
 
 /** The rows at `indices` as one tensor [B, ...rowShape]. Caller disposes. */
