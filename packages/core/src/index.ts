@@ -11,6 +11,8 @@ export type { WasmAssets, WasmFileName } from './backends/wasm/index.js';
 export {
   ADAMW_KERNEL,
   CLIP_BY_GLOBAL_NORM_KERNEL,
+  GELU_KERNEL,
+  GELU_GRAD_KERNEL,
   LAYER_NORM_KERNEL,
   LAYER_NORM_GRAD_KERNEL,
   installFusedKernels,

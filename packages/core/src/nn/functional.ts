@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { kernelRegistered, LAYER_NORM_KERNEL } from '../backends/fused/index.js';
+import { GELU_KERNEL, kernelRegistered, LAYER_NORM_KERNEL } from '../backends/fused/index.js';
 import type { Activation } from '../config.js';
 import type { Rng } from '../rng.js';
 
@@ -56,8 +56,13 @@ export function layerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, e
   });
 }
 
-/** Exact GELU, x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)), as torch.nn.GELU() computes it. */
+/**
+ * Exact GELU, x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)), as torch.nn.GELU()
+ * computes it: one fused kernel (forward, and one backward) where the active
+ * backend has it registered, the composite tfjs ops elsewhere.
+ */
 export function gelu(x: tf.Tensor): tf.Tensor {
+  if (x.dtype === 'float32' && kernelRegistered(GELU_KERNEL)) return (tf.engine().runKernel(GELU_KERNEL, { x }, {}) as tf.Tensor[])[0]!;
   return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)));
 }
 

@@ -1,0 +1,146 @@
+import { readFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { geluModule } from '../src/backends/wasm/gelu.js';
+import { GELU_WASM_BASE64 } from '../src/backends/wasm/gelu_binary.js';
+import { GELU_GRAD_KERNEL, GELU_KERNEL, gelu, installFusedKernels, kernelRegistered, setupBackend, uninstallFusedKernels } from '../src/index.js';
+// @ts-expect-error -- a plain .mjs build script without type declarations
+import { compileWat } from '../scripts/compile_wat.mjs';
+
+/**
+ * erf in double precision, written from its series: the Maclaurin series
+ * below |x| = 2.5 (terms stay under e^6.25, so ~1e-14 is kept) and the
+ * continued fraction of erfc above (Lentz's method), both to ~1e-15.
+ */
+function erf64(x: number): number {
+  const a = Math.abs(x);
+  if (a < 2.5) {
+    let term = a;
+    let sum = a;
+    for (let n = 1; n < 200 && Math.abs(term) > 1e-18; n++) {
+      term *= (-a * a) / n;
+      sum += term / (2 * n + 1);
+    }
+    return Math.sign(x) * ((2 / Math.sqrt(Math.PI)) * sum);
+  }
+  // erfc(a) = exp(-a^2) / sqrt(pi) * 1 / (a + (1/2) / (a + 1 / (a + (3/2) / (a + 2 / (a + ...)))))
+  const tiny = 1e-300;
+  let f = a;
+  let c = a;
+  let d = 0;
+  for (let n = 1; n < 500; n++) {
+    const an = n / 2;
+    d = a + an * d;
+    d = 1 / (Math.abs(d) < tiny ? tiny : d);
+    c = a + an / c;
+    const delta = c * d;
+    f *= delta;
+    if (Math.abs(delta - 1) < 1e-16) break;
+  }
+  return Math.sign(x) * (1 - Math.exp(-a * a) / Math.sqrt(Math.PI) / f);
+}
+
+const gelu64 = (x: number): number => 0.5 * x * (1 + erf64(x / Math.SQRT2));
+const geluGrad64 = (x: number): number => 0.5 * (1 + erf64(x / Math.SQRT2)) + (x * Math.exp(-0.5 * x * x)) / Math.sqrt(2 * Math.PI);
+
+/** n float32 values spread over [lo, hi], odd n (the module pads to pairs). */
+function grid(lo: number, hi: number, n: number): Float32Array {
+  return Float32Array.from({ length: n }, (_, i) => lo + ((hi - lo) * i) / (n - 1));
+}
+
+function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+describe('the SIMD GELU module (gelu.wat)', () => {
+  it('has a double-precision erf reference that matches published values (1e-14)', () => {
+    // erf(0.5), erf(1), erf(2), erf(3) and erfc(4) = 1 - erf(4), from Abramowitz & Stegun / DLMF to 16 digits.
+    expect(Math.abs(erf64(0.5) - 0.5204998778130465)).toBeLessThan(1e-14);
+    expect(Math.abs(erf64(1) - 0.8427007929497149)).toBeLessThan(1e-14);
+    expect(Math.abs(erf64(2) - 0.9953222650189527)).toBeLessThan(1e-14);
+    expect(Math.abs(erf64(3) - 0.9999779095030014)).toBeLessThan(1e-14);
+    expect(Math.abs(1 - erf64(4) - 1.541725790028002e-8)).toBeLessThan(1e-15);
+  });
+
+  it('computes erf within 2e-7 of the double-precision erf over [-12, 12]', () => {
+    const x = grid(-12, 12, 240_001);
+    const y = new Float32Array(x.length);
+    geluModule()!.erf(x, y);
+    expect(maxDiff(y, Array.from(x, erf64))).toBeLessThan(2e-7);
+  });
+
+  it('computes GELU and its derivative within 2e-7 relative (1e-7 absolute near 0) of double precision over [-12, 12]', () => {
+    const x = grid(-12, 12, 120_001);
+    const y = new Float32Array(x.length);
+    const dx = new Float32Array(x.length);
+    geluModule()!.gelu(x, y);
+    geluModule()!.geluGrad(x, new Float32Array(x.length).fill(1), dx);
+    for (const [got, want] of [[y, Array.from(x, gelu64)], [dx, Array.from(x, geluGrad64)]] as const) {
+      let worst = 0;
+      for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!) / Math.max(1, Math.abs(want[i]!)));
+      expect(worst).toBeLessThan(2e-7 * 12);
+    }
+  });
+
+  it('the committed module bytes are gelu.wat compiled (run build:wasm after editing it)', async () => {
+    const wat = readFileSync(new URL('../src/backends/wasm/gelu.wat', import.meta.url), 'utf8');
+    const bytes = (await compileWat('gelu.wat', wat)) as Uint8Array;
+    expect(Buffer.from(bytes).toString('base64')).toBe(GELU_WASM_BASE64);
+  });
+});
+
+describe.each(['cpu', 'wasm'] as const)('fused GELU kernel on %s', (backend) => {
+  const shape = [3, 7, 13];
+  const xv = grid(-6, 6, 273);
+  const wv = Float32Array.from(xv, (v, i) => Math.sin(i) + v / 10);
+
+  beforeAll(async () => {
+    await import('@tensorflow/tfjs-core/dist/register_all_gradients.js');
+    await setupBackend(backend);
+  });
+  afterAll(() => {
+    installFusedKernels(backend);
+  });
+
+  /** gelu(x) and the gradient of sum(gelu(x) * w), with the kernel installed or not. */
+  function run(fused: boolean): { y: Float32Array; dx: Float32Array } {
+    if (fused) installFusedKernels(backend);
+    else uninstallFusedKernels(backend, [GELU_KERNEL, GELU_GRAD_KERNEL]);
+    expect(kernelRegistered(GELU_KERNEL)).toBe(fused);
+    const x = tf.tensor(xv, shape);
+    const w = tf.tensor(wv, shape);
+    const before = tf.memory().numTensors;
+    const y = gelu(x);
+    const { value, grads } = tf.valueAndGrads((a: tf.Tensor) => tf.sum(tf.mul(gelu(a), w)))([x]);
+    const out = { y: Float32Array.from(y.dataSync()), dx: Float32Array.from(grads[0]!.dataSync()) };
+    tf.dispose([y, value, ...grads]);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, w]);
+    return out;
+  }
+
+  it('matches GELU in double precision (1e-6) and the composite ops\' gradient (1e-5)', () => {
+    const fused = run(true);
+    const composite = run(false);
+    expect(maxDiff(fused.y, Array.from(xv, gelu64))).toBeLessThan(1e-6);
+    expect(maxDiff(fused.dx, Array.from(xv, (v, i) => wv[i]! * geluGrad64(v)))).toBeLessThan(1e-6);
+    expect(maxDiff(fused.dx, composite.dx)).toBeLessThan(1e-5);
+  });
+
+  it('runs as one kernel forward and one backward', async () => {
+    installFusedKernels(backend);
+    const x = tf.tensor(xv, shape);
+    const info = await tf.profile(() => {
+      const { value, grads } = tf.valueAndGrads((a: tf.Tensor) => tf.sum(gelu(a)))([x]);
+      tf.dispose([value, ...grads]);
+    });
+    const names = info.kernels.map((k) => k.name);
+    expect(names.filter((n) => n === GELU_KERNEL)).toHaveLength(1);
+    expect(names.filter((n) => n === GELU_GRAD_KERNEL)).toHaveLength(1);
+    expect(names).not.toContain('Erf');
+    x.dispose();
+  });
+});
