@@ -87,3 +87,4 @@ export function kernelRegistered(name: string): boolean {
 export { ADAMW_KERNEL, CLIP_BY_GLOBAL_NORM_KERNEL, GELU_GRAD_KERNEL, GELU_KERNEL, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL };
 export type { AdamWKernelAttrs } from './adamw.js';
 export type { ClipKernelAttrs } from './clip.js';
+export type { GeluForm } from './gelu.js';

@@ -8,11 +8,17 @@ import { instantiateSimdModule, reserveMemory } from './simd_module.js';
  * memory, one export runs, and the result is copied out (two or three
  * memcpy-speed copies against five tfjs launches with a scalar erf).
  */
+/** Which GELU: exact (erf), tanh approximation, or QuickGELU x sigmoid(1.702 x). */
+export type GeluForm = 'exact' | 'tanh' | 'quick';
+
+/** The module's $mode for each form. */
+const MODE: Record<GeluForm, number> = { exact: 0, tanh: 1, quick: 2 };
+
 export interface GeluModule {
-  /** out = gelu(x) (exact erf form), elementwise, in double rounded to float32. */
-  gelu(x: Float32Array, out: Float32Array): void;
+  /** out = gelu(x), elementwise, in double rounded to float32. */
+  gelu(x: Float32Array, out: Float32Array, form: GeluForm): void;
   /** dx = dy gelu'(x), elementwise. */
-  geluGrad(x: Float32Array, dy: Float32Array, dx: Float32Array): void;
+  geluGrad(x: Float32Array, dy: Float32Array, dx: Float32Array, form: GeluForm): void;
   /** out = erf(x) (the approximation the two above use; for its accuracy test). */
   erf(x: Float32Array, out: Float32Array): void;
 }
@@ -20,8 +26,8 @@ export interface GeluModule {
 interface GeluExports {
   memory: WebAssembly.Memory;
   erf(x: number, y: number, n: number): void;
-  gelu(x: number, y: number, n: number): void;
-  gelu_grad(x: number, dy: number, dx: number, n: number): void;
+  gelu(x: number, y: number, n: number, mode: number): void;
+  gelu_grad(x: number, dy: number, dx: number, n: number, mode: number): void;
 }
 
 /** Byte offsets of `count` arrays of n floats each, each padded to an even length (the module goes two at a time). */
@@ -42,8 +48,8 @@ function wrap(exports: GeluExports): GeluModule {
     out.set(floats(ptrs[inputs.length]!, n));
   };
   return {
-    gelu: (x, out) => call([x], out, ([px, py]) => exports.gelu(px!, py!, out.length)),
-    geluGrad: (x, dy, dx) => call([x, dy], dx, ([px, pdy, pdx]) => exports.gelu_grad(px!, pdy!, pdx!, dx.length)),
+    gelu: (x, out, form) => call([x], out, ([px, py]) => exports.gelu(px!, py!, out.length, MODE[form])),
+    geluGrad: (x, dy, dx, form) => call([x, dy], dx, ([px, pdy, pdx]) => exports.gelu_grad(px!, pdy!, pdx!, dx.length, MODE[form])),
     erf: (x, out) => call([x], out, ([px, py]) => exports.erf(px!, py!, out.length)),
   };
 }

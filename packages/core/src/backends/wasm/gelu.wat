@@ -1,6 +1,6 @@
-;; Exact (erf) GELU forward and backward with 128-bit SIMD, for vitkit's fused
-;; GELU kernels (tfjs runs GELU as five launches: Mul, Erf, Add, Mul, Mul, with
-;; a scalar erf). The host copies operands into this module's memory, calls one
+;; GELU (exact erf, tanh approximation, QuickGELU) forward and backward with
+;; 128-bit SIMD, for vitkit's fused GELU kernels (tfjs runs exact GELU as five
+;; launches: Mul, Erf, Add, Mul, Mul, with a scalar erf). The host copies operands into this module's memory, calls one
 ;; export, and copies the result out. Pointers are byte offsets, n counts
 ;; elements; elements go two at a time in double precision (f64x2), so the host
 ;; pads every array to an even length.
@@ -8,7 +8,7 @@
 ;; erf: the rational approximation Eigen and XLA use for float32,
 ;; x P(x^2) / Q(x^2) on x clamped to [-4, 4], evaluated here in double: max
 ;; error 6.5e-8 against the exact erf (in float32 arithmetic it would be 4e-7).
-;; exp (backward only): exp(t) = 2^k exp(r), r = t - k ln 2, |r| <= ln2 / 2,
+;; exp (exact GELU's backward, tanh, sigmoid): exp(t) = 2^k exp(r), r = t - k ln 2, |r| <= ln2 / 2,
 ;; Taylor polynomial of degree 10 (relative error < 1e-12), t clamped to
 ;; [-700, 700].
 (module
@@ -78,35 +78,86 @@
         (local.set $y (i32.add (local.get $y) (i32.const 8)))
         (br $next))))
 
-  ;; y = x Phi(x) = 0.5 x (1 + erf(x / sqrt 2)), elementwise.
-  (func (export "gelu") (param $x i32) (param $y i32) (param $n i32)
-    (local $end i32) (local $v v128)
+  ;; The activation of two doubles. $mode 0: exact GELU, x Phi(x) = 0.5 x (1 + erf(x / sqrt 2));
+  ;; 1: tanh GELU, 0.5 x (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3); 2: QuickGELU, x sigmoid(1.702 x).
+  ;; tanh(u) = 1 - 2 / (1 + exp(2u)), sigmoid(z) = 1 / (1 + exp(-z)).
+  (func $act (param $v v128) (param $mode i32) (result v128)
+    (if (result v128) (i32.eqz (local.get $mode))
+      (then
+        (f64x2.mul (f64x2.mul (local.get $v) (f64x2.splat (f64.const 0.5)))
+          (f64x2.add (f64x2.splat (f64.const 1)) (call $erf (f64x2.mul (local.get $v) (f64x2.splat (f64.const 0.7071067811865476)))))))
+      (else
+        (if (result v128) (i32.eq (local.get $mode) (i32.const 1))
+          (then
+            (f64x2.mul (f64x2.mul (local.get $v) (f64x2.splat (f64.const 0.5)))
+              (f64x2.add (f64x2.splat (f64.const 1)) (call $tanh (call $tanhArg (local.get $v))))))
+          (else
+            (f64x2.div (local.get $v)
+              (f64x2.add (f64x2.splat (f64.const 1)) (call $exp (f64x2.mul (local.get $v) (f64x2.splat (f64.const -1.702)))))))))))
+
+  ;; The activation's derivative of two doubles ($mode as $act):
+  ;; 0: Phi(x) + x phi(x), phi(x) = exp(-x^2 / 2) / sqrt(2 pi);
+  ;; 1: 0.5 (1 + t) + 0.5 x (1 - t^2) sqrt(2/pi) (1 + 3 0.044715 x^2), t = tanh(u);
+  ;; 2: s + 1.702 x s (1 - s), s = sigmoid(1.702 x).
+  (func $actGrad (param $v v128) (param $mode i32) (result v128)
+    (local $t v128) (local $s v128)
+    (if (result v128) (i32.eqz (local.get $mode))
+      (then
+        (f64x2.add
+          (f64x2.mul (f64x2.splat (f64.const 0.5))
+            (f64x2.add (f64x2.splat (f64.const 1)) (call $erf (f64x2.mul (local.get $v) (f64x2.splat (f64.const 0.7071067811865476))))))
+          (f64x2.mul (local.get $v) (f64x2.mul (f64x2.splat (f64.const 0.3989422804014327))
+            (call $exp (f64x2.mul (f64x2.mul (local.get $v) (local.get $v)) (f64x2.splat (f64.const -0.5))))))))
+      (else
+        (if (result v128) (i32.eq (local.get $mode) (i32.const 1))
+          (then
+            (local.set $t (call $tanh (call $tanhArg (local.get $v))))
+            (f64x2.add
+              (f64x2.mul (f64x2.splat (f64.const 0.5)) (f64x2.add (f64x2.splat (f64.const 1)) (local.get $t)))
+              (f64x2.mul
+                (f64x2.mul (f64x2.mul (local.get $v) (f64x2.splat (f64.const 0.3989422804014327)))
+                  (f64x2.sub (f64x2.splat (f64.const 1)) (f64x2.mul (local.get $t) (local.get $t))))
+                (f64x2.add (f64x2.splat (f64.const 1))
+                  (f64x2.mul (f64x2.splat (f64.const 0.134145)) (f64x2.mul (local.get $v) (local.get $v)))))))
+          (else
+            (local.set $s (f64x2.div (f64x2.splat (f64.const 1))
+              (f64x2.add (f64x2.splat (f64.const 1)) (call $exp (f64x2.mul (local.get $v) (f64x2.splat (f64.const -1.702)))))))
+            (f64x2.add (local.get $s)
+              (f64x2.mul (f64x2.mul (local.get $v) (f64x2.splat (f64.const 1.702)))
+                (f64x2.mul (local.get $s) (f64x2.sub (f64x2.splat (f64.const 1)) (local.get $s))))))))))
+
+  ;; u = sqrt(2/pi) (x + 0.044715 x^3)
+  (func $tanhArg (param $v v128) (result v128)
+    (f64x2.mul (f64x2.splat (f64.const 0.7978845608028654))
+      (f64x2.add (local.get $v)
+        (f64x2.mul (f64x2.splat (f64.const 0.044715)) (f64x2.mul (local.get $v) (f64x2.mul (local.get $v) (local.get $v)))))))
+
+  (func $tanh (param $u v128) (result v128)
+    (f64x2.sub (f64x2.splat (f64.const 1))
+      (f64x2.div (f64x2.splat (f64.const 2))
+        (f64x2.add (f64x2.splat (f64.const 1)) (call $exp (f64x2.add (local.get $u) (local.get $u)))))))
+
+  ;; y = act(x), elementwise.
+  (func (export "gelu") (param $x i32) (param $y i32) (param $n i32) (param $mode i32)
+    (local $end i32)
     (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
-        (local.set $v (call $load2 (local.get $x)))
-        (call $store2 (local.get $y)
-          (f64x2.mul (f64x2.mul (local.get $v) (f64x2.splat (f64.const 0.5)))
-            (f64x2.add (f64x2.splat (f64.const 1)) (call $erf (f64x2.mul (local.get $v) (f64x2.splat (f64.const 0.7071067811865476)))))))
+        (call $store2 (local.get $y) (call $act (call $load2 (local.get $x)) (local.get $mode)))
         (local.set $x (i32.add (local.get $x) (i32.const 8)))
         (local.set $y (i32.add (local.get $y) (i32.const 8)))
         (br $next))))
 
-  ;; dx = dy (Phi(x) + x phi(x)), phi(x) = exp(-x^2 / 2) / sqrt(2 pi), elementwise.
-  (func (export "gelu_grad") (param $x i32) (param $dy i32) (param $dx i32) (param $n i32)
-    (local $end i32) (local $v v128) (local $cdf v128) (local $pdf v128)
+  ;; dx = dy act'(x), elementwise.
+  (func (export "gelu_grad") (param $x i32) (param $dy i32) (param $dx i32) (param $n i32) (param $mode i32)
+    (local $end i32)
     (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
-        (local.set $v (call $load2 (local.get $x)))
-        (local.set $cdf (f64x2.mul (f64x2.splat (f64.const 0.5))
-          (f64x2.add (f64x2.splat (f64.const 1)) (call $erf (f64x2.mul (local.get $v) (f64x2.splat (f64.const 0.7071067811865476)))))))
-        (local.set $pdf (f64x2.mul (f64x2.splat (f64.const 0.3989422804014327))
-          (call $exp (f64x2.mul (f64x2.mul (local.get $v) (local.get $v)) (f64x2.splat (f64.const -0.5))))))
         (call $store2 (local.get $dx)
-          (f64x2.mul (call $load2 (local.get $dy)) (f64x2.add (local.get $cdf) (f64x2.mul (local.get $v) (local.get $pdf)))))
+          (f64x2.mul (call $load2 (local.get $dy)) (call $actGrad (call $load2 (local.get $x)) (local.get $mode))))
         (local.set $x (i32.add (local.get $x) (i32.const 8)))
         (local.set $dy (i32.add (local.get $dy) (i32.const 8)))
         (local.set $dx (i32.add (local.get $dx) (i32.const 8)))
