@@ -56,7 +56,7 @@ const REFERENCE: Record<GeluForm, [(x: number) => number, (x: number) => number]
 };
 const FORMS = ['exact', 'tanh', 'quick'] as const;
 
-/** n float32 values spread over [lo, hi], odd n (the module pads to pairs). */
+/** n float32 values spread over [lo, hi] (n not a multiple of 4 in the tests: the module pads to fours). */
 function grid(lo: number, hi: number, n: number): Float32Array {
   return Float32Array.from({ length: n }, (_, i) => lo + ((hi - lo) * i) / (n - 1));
 }

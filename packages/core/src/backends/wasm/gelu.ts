@@ -30,9 +30,9 @@ interface GeluExports {
   gelu_grad(x: number, dy: number, dx: number, n: number, mode: number): void;
 }
 
-/** Byte offsets of `count` arrays of n floats each, each padded to an even length (the module goes two at a time). */
+/** Byte offsets of `count` arrays of n floats each, each padded to a multiple of 4 (the module goes four at a time). */
 function layout(exports: GeluExports, n: number, count: number): number[] {
-  const stride = (n + (n & 1)) * 4;
+  const stride = Math.ceil(n / 4) * 16;
   reserveMemory(exports.memory, stride * count);
   return Array.from({ length: count }, (_, i) => i * stride);
 }

@@ -2,8 +2,10 @@
 ;; 128-bit SIMD, for vitkit's fused GELU kernels (tfjs runs exact GELU as five
 ;; launches: Mul, Erf, Add, Mul, Mul, with a scalar erf). The host copies operands into this module's memory, calls one
 ;; export, and copies the result out. Pointers are byte offsets, n counts
-;; elements; elements go two at a time in double precision (f64x2), so the host
-;; pads every array to an even length.
+;; elements; elements go four at a time (one f32x4 load, computed as two f64x2
+;; halves in double precision, one store), so the host pads every array to a
+;; multiple of 4. Four at a time is ~2x faster than two: V8 does not inline
+;; the helper calls, so fewer calls per element pay.
 ;;
 ;; erf: the rational approximation Eigen and XLA use for float32,
 ;; x P(x^2) / Q(x^2) on x clamped to [-4, 4], evaluated here in double: max
@@ -58,24 +60,20 @@
         (i64x2.add (i64x2.extend_low_i32x4_s (i32x4.trunc_sat_f64x2_s_zero (local.get $k))) (i64x2.splat (i64.const 1023)))
         (i32.const 52))))
 
-  ;; Two float32s at $p, as doubles.
-  (func $load2 (param $p i32) (result v128)
-    (f64x2.promote_low_f32x4 (v128.load64_zero align=4 (local.get $p))))
-
-  ;; Two doubles rounded to float32, stored at $p.
-  (func $store2 (param $p i32) (param $v v128)
-    (v128.store64_lane align=4 0 (local.get $p) (f32x4.demote_f64x2_zero (local.get $v))))
-
   ;; y = erf(x), elementwise (exported for its accuracy test).
   (func (export "erf") (param $x i32) (param $y i32) (param $n i32)
-    (local $end i32)
+    (local $end i32) (local $v v128)
     (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
-        (call $store2 (local.get $y) (call $erf (call $load2 (local.get $x))))
-        (local.set $x (i32.add (local.get $x) (i32.const 8)))
-        (local.set $y (i32.add (local.get $y) (i32.const 8)))
+        (local.set $v (v128.load align=4 (local.get $x)))
+        (v128.store align=4 (local.get $y)
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+            (f32x4.demote_f64x2_zero (call $erf (f64x2.promote_low_f32x4 (local.get $v))))
+            (f32x4.demote_f64x2_zero (call $erf (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (local.set $y (i32.add (local.get $y) (i32.const 16)))
         (br $next))))
 
   ;; The activation of two doubles. $mode 0: exact GELU, x Phi(x) = 0.5 x (1 + erf(x / sqrt 2));
@@ -139,27 +137,38 @@
 
   ;; y = act(x), elementwise.
   (func (export "gelu") (param $x i32) (param $y i32) (param $n i32) (param $mode i32)
-    (local $end i32)
+    (local $end i32) (local $v v128)
     (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
-        (call $store2 (local.get $y) (call $act (call $load2 (local.get $x)) (local.get $mode)))
-        (local.set $x (i32.add (local.get $x) (i32.const 8)))
-        (local.set $y (i32.add (local.get $y) (i32.const 8)))
+        (local.set $v (v128.load align=4 (local.get $x)))
+        (v128.store align=4 (local.get $y)
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+            (f32x4.demote_f64x2_zero (call $act (f64x2.promote_low_f32x4 (local.get $v)) (local.get $mode)))
+            (f32x4.demote_f64x2_zero (call $act (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))) (local.get $mode)))))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (local.set $y (i32.add (local.get $y) (i32.const 16)))
         (br $next))))
 
   ;; dx = dy act'(x), elementwise.
   (func (export "gelu_grad") (param $x i32) (param $dy i32) (param $dx i32) (param $n i32) (param $mode i32)
-    (local $end i32)
+    (local $end i32) (local $v v128) (local $d v128)
     (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
-        (call $store2 (local.get $dx)
-          (f64x2.mul (call $load2 (local.get $dy)) (call $actGrad (call $load2 (local.get $x)) (local.get $mode))))
-        (local.set $x (i32.add (local.get $x) (i32.const 8)))
-        (local.set $dy (i32.add (local.get $dy) (i32.const 8)))
-        (local.set $dx (i32.add (local.get $dx) (i32.const 8)))
+        (local.set $v (v128.load align=4 (local.get $x)))
+        (local.set $d (v128.load align=4 (local.get $dy)))
+        (v128.store align=4 (local.get $dx)
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+            (f32x4.demote_f64x2_zero
+              (f64x2.mul (f64x2.promote_low_f32x4 (local.get $d)) (call $actGrad (f64x2.promote_low_f32x4 (local.get $v)) (local.get $mode))))
+            (f32x4.demote_f64x2_zero
+              (f64x2.mul (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $d) (local.get $d)))
+                (call $actGrad (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))) (local.get $mode))))))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (local.set $dy (i32.add (local.get $dy) (i32.const 16)))
+        (local.set $dx (i32.add (local.get $dx) (i32.const 16)))
         (br $next))))
 )
