@@ -4,15 +4,16 @@
 // training step of the trainer's default model (or --config), and ms per
 // forward pass of --presets at batch 1. Toggles the kernels with
 // installFusedKernels / uninstallFusedKernels (--kernels: only those, the
-// others stay on in both variants); --gelu-shapes also times gelu() alone
+// others stay on in both variants; --wasm-slice: vitkit's wasm Slice/SplitV
+// against tfjs's instead, every fused kernel on); --gelu-shapes also times gelu() alone
 // (forward, outside gradient recording) on those shapes. Run:
 //   nice node --conditions=@vitkit/source --import tsx apps/trainer/src/bench/fused_ab.ts [--rounds N] [--steps N] [--runs N] [--config C] [--presets a,b]
-//     [--kernels VitkitGelu,VitkitGeluGrad] [--gelu-shapes 1x197x3072,128x17x256]
+//     [--kernels VitkitGelu,VitkitGeluGrad | --wasm-slice] [--gelu-shapes 1x197x3072,128x17x256]
 // Figures: docs/experiments/training-speed.md.
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import { gelu, installFusedKernels, setupBackend, uninstallFusedKernels } from '@vitkit/core';
+import { gelu, installFusedKernels, installWasmSlice, setupBackend, uninstallFusedKernels, uninstallWasmSlice } from '@vitkit/core';
 import { createTrainingStep, registerGradients } from '@vitkit/training';
 import { createViT } from '@vitkit/vit';
 import { TRAIN_DEFAULTS } from '../commands/train.js';
@@ -22,7 +23,7 @@ import { summarizeKernels } from './profile.js';
 import { TRAINER_DEFAULT_DATA, trainingModelLabel } from './training.js';
 
 const { values } = parseArgs({
-  options: { rounds: { type: 'string' }, steps: { type: 'string' }, runs: { type: 'string' }, config: { type: 'string' }, presets: { type: 'string' }, kernels: { type: 'string' }, 'gelu-shapes': { type: 'string' } },
+  options: { rounds: { type: 'string' }, steps: { type: 'string' }, runs: { type: 'string' }, config: { type: 'string' }, presets: { type: 'string' }, kernels: { type: 'string' }, 'gelu-shapes': { type: 'string' }, 'wasm-slice': { type: 'boolean' } },
 });
 const rounds = Number(values.rounds ?? 4);
 const steps = Number(values.steps ?? 4);
@@ -34,8 +35,11 @@ await setupBackend('wasm');
 await registerGradients();
 const variants = ['fused', 'composite'] as const;
 installFusedKernels('wasm');
-const use = (v: (typeof variants)[number]): void => void (v === 'fused' ? installFusedKernels('wasm', only) : uninstallFusedKernels('wasm', only));
-console.log(`${only ? `kernels compared: ${only.join(', ')}` : 'all fused kernels compared'}`);
+const use = (v: (typeof variants)[number]): void => {
+  if (values['wasm-slice']) void (v === 'fused' ? installWasmSlice() : uninstallWasmSlice());
+  else void (v === 'fused' ? installFusedKernels('wasm', only) : uninstallFusedKernels('wasm', only));
+};
+console.log(values['wasm-slice'] ? "compared: vitkit's wasm Slice/SplitV (fused) vs tfjs's (composite)" : only ? `kernels compared: ${only.join(', ')}` : 'all fused kernels compared');
 console.log(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 
 const config = readConfigSpec(values.config);

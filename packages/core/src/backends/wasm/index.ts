@@ -30,5 +30,6 @@ export function wasmKernelsInstalled(): boolean {
   return wasmBatchMatMulInstalled();
 }
 
+export { installWasmSlice, uninstallWasmSlice } from './slice.js';
 export { WASM_FILES, assetUrl, prepareWasmBackend, unrefWasmWorkers, wasmInitError, wasmReport, wasmThreadsInUse } from './threads.js';
 export type { WasmAssets, WasmFileName, WasmSetupReport, WasmThreadOptions } from './threads.js';
