@@ -6,7 +6,7 @@
 // installFusedKernels / uninstallFusedKernels (--kernels: only those, the
 // others stay on in both variants; --wasm-slice: vitkit's wasm Slice/SplitV
 // against tfjs's instead, every fused kernel on); --gelu-shapes also times gelu() alone
-// (forward, outside gradient recording) on those shapes. Run:
+// on those shapes, forward and forward + backward. Run:
 //   nice node --conditions=@vitkit/source --import tsx apps/trainer/src/bench/fused_ab.ts [--rounds N] [--steps N] [--runs N] [--config C] [--presets a,b]
 //     [--kernels VitkitGelu,VitkitGeluGrad | --wasm-slice] [--gelu-shapes 1x197x3072,128x17x256]
 // Figures: docs/experiments/training-speed.md.
@@ -90,18 +90,23 @@ for (const preset of presets) {
 }
 for (const shape of geluShapes) {
   const x = tf.randomNormal(shape);
-  const ms: Record<string, number[]> = { fused: [], composite: [] };
-  for (let r = 0; r < rounds; r++) {
-    for (const v of r % 2 ? [...variants].reverse() : variants) {
-      use(v);
-      gelu(x).dispose();
-      const t0 = performance.now();
-      for (let i = 0; i < runs; i++) gelu(x).dispose();
-      ms[v]!.push((performance.now() - t0) / runs);
+  const dy = tf.randomNormal(shape);
+  // Forward alone, and forward + backward (the gradient with respect to x for a given dy).
+  const passes = { forward: () => gelu(x), backward: () => tf.grad((a: tf.Tensor) => gelu(a))(x, dy) };
+  for (const [pass, f] of Object.entries(passes)) {
+    const ms: Record<string, number[]> = { fused: [], composite: [] };
+    for (let r = 0; r < rounds; r++) {
+      for (const v of r % 2 ? [...variants].reverse() : variants) {
+        use(v);
+        f().dispose();
+        const t0 = performance.now();
+        for (let i = 0; i < runs; i++) f().dispose();
+        ms[v]!.push((performance.now() - t0) / runs);
+      }
     }
+    report(`gelu ${pass === 'forward' ? 'forward alone' : 'forward + backward'}: [${shape.join(', ')}], wasm (each figure the mean of ${runs} calls)`, ms, 'ms');
   }
-  report(`gelu forward alone: [${shape.join(', ')}], wasm (each figure the mean of ${runs} calls)`, ms, 'ms');
-  x.dispose();
+  tf.dispose([x, dy]);
 }
 installFusedKernels('wasm');
 console.log(`load average at end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
