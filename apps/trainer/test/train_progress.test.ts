@@ -1,6 +1,7 @@
 // The progress display of `vit train`: a live bar on a TTY, plain lines elsewhere.
 import { describe, expect, it } from 'vitest';
 import { formatDuration, ProgressBar } from '../src/train/progress.js';
+import { epochLine } from '../src/train/report.js';
 
 const step = (n: number) => ({ step: n, loss: 1.23456, lr: 1e-3, gradNorm: 1, epoch: 0, epochEnded: false, epochLoss: 1.23456, images: 128 });
 const progress = (logged: boolean) => ({ imagesPerSecond: 700.4, elapsedSeconds: 10, etaSeconds: 95, totalSteps: 100, logged });
@@ -29,5 +30,17 @@ describe('ProgressBar', () => {
     expect(formatDuration(125)).toBe('2m05s');
     expect(formatDuration(3 * 3600 + 60)).toBe('3h01m');
     expect(formatDuration(Number.NaN)).toBe('?');
+  });
+});
+
+describe('epochLine', () => {
+  const epoch = { type: 'epoch' as const, step: 60, epoch: 2, accuracy: 0.8, val_loss: 0.5, train_loss: 0.6, time_s: 75 };
+
+  it("prints the epoch's training img/s from metrics.jsonl's record", () => {
+    expect(epochLine({ ...epoch, img_per_s: 412.6 }, 3)).toBe('epoch 2/3: val accuracy 80.00% (val loss 0.5000, train loss 0.6000, 413 img/s) at 1m15s');
+  });
+
+  it('leaves img/s out for records written before it was measured', () => {
+    expect(epochLine(epoch, 3)).toBe('epoch 2/3: val accuracy 80.00% (val loss 0.5000, train loss 0.6000) at 1m15s');
   });
 });

@@ -6,11 +6,13 @@ export * from './layout.js';
 export * from './module.js';
 export * from './rng.js';
 export * from './backend.js';
-export { installWasmKernels, uninstallWasmKernels, wasmKernelsInstalled, WASM_FILES } from './backends/wasm/index.js';
+export { installWasmKernels, installWasmSlice, uninstallWasmKernels, uninstallWasmSlice, wasmKernelsInstalled, WASM_FILES } from './backends/wasm/index.js';
 export type { WasmAssets, WasmFileName } from './backends/wasm/index.js';
 export {
   ADAMW_KERNEL,
   CLIP_BY_GLOBAL_NORM_KERNEL,
+  GELU_KERNEL,
+  GELU_GRAD_KERNEL,
   LAYER_NORM_KERNEL,
   LAYER_NORM_GRAD_KERNEL,
   installFusedKernels,

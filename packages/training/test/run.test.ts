@@ -183,6 +183,8 @@ describe('runTraining', () => {
     const epochs = m.filter((x) => x.type === 'epoch');
     expect(epochs.map((x) => x.step)).toEqual([6, 12]);
     expect(epochs.every((x) => x.type === 'epoch' && x.accuracy >= 0 && x.accuracy <= 1)).toBe(true);
+    // Each epoch's training throughput: 6 steps of 16 images over a positive, finite time.
+    for (const e of epochs) expect(e.type === 'epoch' && e.img_per_s! > 0 && Number.isFinite(e.img_per_s)).toBe(true);
     expect(m.at(-1)).toMatchObject({ type: 'test', count: 40, accuracy: r.test!.accuracy });
     for (const f of ['training_curves.svg', 'preprocessor_config.json', 'model.safetensors', 'config.json']) expect(existsSync(join(out, f))).toBe(true);
     expect(JSON.parse(readFileSync(join(out, 'preprocessor_config.json'), 'utf8'))).toMatchObject({ image_mean: [0.286], image_std: [0.353], do_rescale: true });

@@ -3,13 +3,17 @@
 // one process on wasm: kernel launches per training step (tf.profile), ms per
 // training step of the trainer's default model (or --config), and ms per
 // forward pass of --presets at batch 1. Toggles the kernels with
-// installFusedKernels / uninstallFusedKernels. Run:
+// installFusedKernels / uninstallFusedKernels (--kernels: only those, the
+// others stay on in both variants; --wasm-slice: vitkit's wasm Slice/SplitV
+// against tfjs's instead, every fused kernel on); --gelu-shapes also times gelu() alone
+// on those shapes, forward and forward + backward. Run:
 //   nice node --conditions=@vitkit/source --import tsx apps/trainer/src/bench/fused_ab.ts [--rounds N] [--steps N] [--runs N] [--config C] [--presets a,b]
+//     [--kernels VitkitGelu,VitkitGeluGrad | --wasm-slice] [--gelu-shapes 1x197x3072,128x17x256]
 // Figures: docs/experiments/training-speed.md.
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import { installFusedKernels, setupBackend, uninstallFusedKernels } from '@vitkit/core';
+import { gelu, installFusedKernels, installWasmSlice, setupBackend, uninstallFusedKernels, uninstallWasmSlice } from '@vitkit/core';
 import { createTrainingStep, registerGradients } from '@vitkit/training';
 import { createViT } from '@vitkit/vit';
 import { TRAIN_DEFAULTS } from '../commands/train.js';
@@ -19,16 +23,23 @@ import { summarizeKernels } from './profile.js';
 import { TRAINER_DEFAULT_DATA, trainingModelLabel } from './training.js';
 
 const { values } = parseArgs({
-  options: { rounds: { type: 'string' }, steps: { type: 'string' }, runs: { type: 'string' }, config: { type: 'string' }, presets: { type: 'string' } },
+  options: { rounds: { type: 'string' }, steps: { type: 'string' }, runs: { type: 'string' }, config: { type: 'string' }, presets: { type: 'string' }, kernels: { type: 'string' }, 'gelu-shapes': { type: 'string' }, 'wasm-slice': { type: 'boolean' } },
 });
 const rounds = Number(values.rounds ?? 4);
 const steps = Number(values.steps ?? 4);
 const runs = Number(values.runs ?? 5);
 const presets = (values.presets ?? 'vit_tiny_patch16_224').split(',').filter(Boolean);
+const only = values.kernels?.split(',').filter(Boolean);
+const geluShapes = (values['gelu-shapes'] ?? '').split(',').filter(Boolean).map((s) => s.split('x').map(Number));
 await setupBackend('wasm');
 await registerGradients();
 const variants = ['fused', 'composite'] as const;
-const use = (v: (typeof variants)[number]): void => void (v === 'fused' ? installFusedKernels('wasm') : uninstallFusedKernels('wasm'));
+installFusedKernels('wasm');
+const use = (v: (typeof variants)[number]): void => {
+  if (values['wasm-slice']) void (v === 'fused' ? installWasmSlice() : uninstallWasmSlice());
+  else void (v === 'fused' ? installFusedKernels('wasm', only) : uninstallFusedKernels('wasm', only));
+};
+console.log(values['wasm-slice'] ? "compared: vitkit's wasm Slice/SplitV (fused) vs tfjs's (composite)" : only ? `kernels compared: ${only.join(', ')}` : 'all fused kernels compared');
 console.log(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 
 const config = readConfigSpec(values.config);
@@ -76,6 +87,26 @@ for (const preset of presets) {
   }
   report(`forward: ${preset}, batch 1, wasm (each figure the median of ${runs} runs)`, ms, 'ms');
   vit.dispose();
+}
+for (const shape of geluShapes) {
+  const x = tf.randomNormal(shape);
+  const dy = tf.randomNormal(shape);
+  // Forward alone, and forward + backward (the gradient with respect to x for a given dy).
+  const passes = { forward: () => gelu(x), backward: () => tf.grad((a: tf.Tensor) => gelu(a))(x, dy) };
+  for (const [pass, f] of Object.entries(passes)) {
+    const ms: Record<string, number[]> = { fused: [], composite: [] };
+    for (let r = 0; r < rounds; r++) {
+      for (const v of r % 2 ? [...variants].reverse() : variants) {
+        use(v);
+        f().dispose();
+        const t0 = performance.now();
+        for (let i = 0; i < runs; i++) f().dispose();
+        ms[v]!.push((performance.now() - t0) / runs);
+      }
+    }
+    report(`gelu ${pass === 'forward' ? 'forward alone' : 'forward + backward'}: [${shape.join(', ')}], wasm (each figure the mean of ${runs} calls)`, ms, 'ms');
+  }
+  tf.dispose([x, dy]);
 }
 installFusedKernels('wasm');
 console.log(`load average at end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);

@@ -22,7 +22,7 @@ export function describeRun(s: TrainingSession, o: { resumed: boolean; backend: 
 /** One line per finished epoch. */
 export function epochLine(e: Extract<MetricsRecord, { type: 'epoch' }>, totalEpochs: number): string {
   const ema = e.ema_accuracy !== undefined ? `, EMA weights ${percent(e.ema_accuracy)}` : '';
-  return `epoch ${e.epoch}/${totalEpochs}: val accuracy ${percent(e.accuracy)}${ema} (val loss ${e.val_loss.toFixed(4)}, train loss ${e.train_loss.toFixed(4)}) at ${formatDuration(e.time_s ?? 0)}`;
+  return `epoch ${e.epoch}/${totalEpochs}: val accuracy ${percent(e.accuracy)}${ema} (val loss ${e.val_loss.toFixed(4)}, train loss ${e.train_loss.toFixed(4)}${e.img_per_s !== undefined ? `, ${e.img_per_s.toFixed(0)} img/s` : ''}) at ${formatDuration(e.time_s ?? 0)}`;
 }
 
 /** The result as --json prints it. */

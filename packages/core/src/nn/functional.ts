@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { kernelRegistered, LAYER_NORM_KERNEL } from '../backends/fused/index.js';
+import { GELU_KERNEL, kernelRegistered, LAYER_NORM_KERNEL, type GeluForm } from '../backends/fused/index.js';
 import type { Activation } from '../config.js';
 import type { Rng } from '../rng.js';
 
@@ -56,13 +56,25 @@ export function layerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, e
   });
 }
 
+/**
+ * The fused GELU kernel's output (forward, and one backward launch), or
+ * undefined where the active backend lacks it (the callers then run their
+ * composite tfjs ops).
+ */
+function fusedGelu(x: tf.Tensor, form: GeluForm): tf.Tensor | undefined {
+  if (x.dtype !== 'float32' || !kernelRegistered(GELU_KERNEL)) return undefined;
+  return (tf.engine().runKernel(GELU_KERNEL, { x }, { form }) as tf.Tensor[])[0]!;
+}
+
 /** Exact GELU, x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)), as torch.nn.GELU() computes it. */
 export function gelu(x: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)));
+  return fusedGelu(x, 'exact') ?? tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)));
 }
 
 /** GELU with the tanh approximation, as torch.nn.GELU(approximate='tanh') (HF gelu_pytorch_tanh). */
 export function geluTanh(x: tf.Tensor): tf.Tensor {
+  const fused = fusedGelu(x, 'tanh');
+  if (fused) return fused;
   return tf.tidy(() => {
     const inner = tf.mul(tf.add(x, tf.mul(tf.mul(tf.square(x), x), 0.044715)), Math.sqrt(2 / Math.PI));
     return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
@@ -71,7 +83,7 @@ export function geluTanh(x: tf.Tensor): tf.Tensor {
 
 /** CLIP's QuickGELU, x * sigmoid(1.702 x) (timm quick_gelu). */
 export function quickGelu(x: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => tf.mul(x, tf.sigmoid(tf.mul(x, 1.702))));
+  return fusedGelu(x, 'quick') ?? tf.tidy(() => tf.mul(x, tf.sigmoid(tf.mul(x, 1.702))));
 }
 
 /** The MLP activation a config names (ViTConfig.activation). */

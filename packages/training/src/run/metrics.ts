@@ -11,6 +11,8 @@ export type MetricsRecord =
       accuracy: number;
       val_loss: number;
       train_loss: number;
+      /** Training images per second over the epoch's steps (validation excluded). */
+      img_per_s?: number;
       time_s?: number;
       /** Validation accuracy and loss of the weight average (runs with an EMA). */
       ema_accuracy?: number;

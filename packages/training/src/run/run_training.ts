@@ -148,6 +148,8 @@ export async function runTraining(trainer: Trainer, options: RunTrainingOptions)
 
   const start = performance.now();
   const recent: { t: number; images: number }[] = [];
+  // This epoch's training steps in this session (validation excluded): the epoch record's img/s.
+  const epochTrain = { ms: 0, images: 0 };
   let lastValidation: EvaluationResult | undefined;
   let lastEmaValidation: EvaluationResult | undefined;
   const evalBatchSize = options.evalBatchSize ?? 256;
@@ -179,6 +181,8 @@ export async function runTraining(trainer: Trainer, options: RunTrainingOptions)
     const t1 = performance.now();
     stepsThisSession += 1;
     recent.push({ t: t1 - t0, images: r.images });
+    epochTrain.ms += t1 - t0;
+    epochTrain.images += r.images;
     if (recent.length > 20) recent.shift();
     const recentMs = recent.reduce((s, x) => s + x.t, 0);
     const imagesPerSecond = (recent.reduce((s, x) => s + x.images, 0) * 1000) / Math.max(recentMs, 1e-6);
@@ -212,8 +216,11 @@ export async function runTraining(trainer: Trainer, options: RunTrainingOptions)
         ...(lastEmaValidation && options.validation ? { ema_accuracy: lastEmaValidation.accuracy, ema_val_loss: lastEmaValidation.loss } : {}),
         // The trainer keeps the epoch's running loss, so a resumed epoch averages all its steps.
         train_loss: r.epochLoss,
+        img_per_s: Number(((epochTrain.images * 1000) / Math.max(epochTrain.ms, 1e-6)).toFixed(1)),
         time_s: Number(elapsed().toFixed(2)),
       };
+      epochTrain.ms = 0;
+      epochTrain.images = 0;
       if (options.validation) {
         metrics.append(record);
         options.onEpoch?.(record);

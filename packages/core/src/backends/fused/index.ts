@@ -1,27 +1,40 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ADAMW_KERNEL, adamwKernel } from './adamw.js';
 import { CLIP_BY_GLOBAL_NORM_KERNEL, clipByGlobalNormKernel } from './clip.js';
+import { GELU_GRAD_KERNEL, GELU_KERNEL, geluGradConfig, geluGradKernel, geluKernel, geluKernelsAvailable } from './gelu.js';
 import { LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL, layerNormGradConfig, layerNormGradKernel, layerNormKernel } from './layer_norm.js';
 import { floatStorage, FUSED_BACKENDS, type FloatStorage, type FusedBackendName, type KernelArgs } from './storage.js';
 
 /**
  * vitkit's fused kernels (multi-tensor AdamW, global-norm clipping,
- * LayerNorm forward/backward), registered per backend with tfjs's kernel
+ * LayerNorm forward/backward, exact GELU forward/backward), registered per backend with tfjs's kernel
  * registry by setupBackend. Ops that use them (layerNorm, AdamW,
  * clipByGlobalNorm) ask `kernelRegistered` whether the active backend has
  * one and otherwise run their composite tfjs ops: that question, asked of
  * the registry, is the only place a backend decides the path.
  *
  * The cpu and wasm kernels are JS loops over the backend's own memory (no
- * copies); GPU backends have none and keep the composite ops.
+ * copies), except GELU: a SIMD wasm module (backends/wasm/gelu.wat) fed by
+ * copies, registered only where wasm SIMD exists. GPU backends have none and
+ * keep the composite ops.
  */
 
-const KERNELS: [string, (args: KernelArgs, storage: FloatStorage) => tf.TensorInfo[]][] = [
+type KernelBody = (args: KernelArgs, storage: FloatStorage) => tf.TensorInfo[];
+
+const KERNELS: [string, KernelBody][] = [
   [ADAMW_KERNEL, adamwKernel],
   [CLIP_BY_GLOBAL_NORM_KERNEL, clipByGlobalNormKernel],
   [LAYER_NORM_KERNEL, layerNormKernel],
   [LAYER_NORM_GRAD_KERNEL, layerNormGradKernel],
+  [GELU_KERNEL, geluKernel],
+  [GELU_GRAD_KERNEL, geluGradKernel],
 ];
+
+/** Kernels that need more than JS to run: registered only where `available` says so. */
+const AVAILABLE: Partial<Record<string, () => boolean>> = {
+  [GELU_KERNEL]: geluKernelsAvailable,
+  [GELU_GRAD_KERNEL]: geluKernelsAvailable,
+};
 
 let gradientRegistered = false;
 
@@ -29,15 +42,23 @@ function isFusedBackend(name: string): name is FusedBackendName {
   return (FUSED_BACKENDS as readonly string[]).includes(name);
 }
 
-/** Registers the fused kernels for `backendName` (idempotent); false where vitkit has none for it. */
-export function installFusedKernels(backendName: string): boolean {
+/** Whether `kernelName` is one of `only` (all kernels when `only` is not given). */
+const selected = (kernelName: string, only?: readonly string[]): boolean => only === undefined || only.includes(kernelName);
+
+/**
+ * Registers the fused kernels for `backendName` (idempotent); false where
+ * vitkit has none for it. `only` limits it to those kernel names (benchmarks
+ * compare one kernel at a time).
+ */
+export function installFusedKernels(backendName: string, only?: readonly string[]): boolean {
   if (!isFusedBackend(backendName)) return false;
   if (!gradientRegistered) {
     tf.registerGradient(layerNormGradConfig);
+    tf.registerGradient(geluGradConfig);
     gradientRegistered = true;
   }
   for (const [kernelName, body] of KERNELS) {
-    if (tf.getKernel(kernelName, backendName)) continue;
+    if (!selected(kernelName, only) || tf.getKernel(kernelName, backendName) || AVAILABLE[kernelName]?.() === false) continue;
     tf.registerKernel({
       kernelName,
       backendName,
@@ -47,11 +68,11 @@ export function installFusedKernels(backendName: string): boolean {
   return true;
 }
 
-/** Removes the fused kernels for `backendName` (ops fall back to the composite tfjs ops); returns whether any were registered. */
-export function uninstallFusedKernels(backendName: string): boolean {
+/** Removes the fused kernels (or `only` those) for `backendName` (ops fall back to the composite tfjs ops); returns whether any were registered. */
+export function uninstallFusedKernels(backendName: string, only?: readonly string[]): boolean {
   let any = false;
   for (const [kernelName] of KERNELS) {
-    if (!tf.getKernel(kernelName, backendName)) continue;
+    if (!selected(kernelName, only) || !tf.getKernel(kernelName, backendName)) continue;
     tf.unregisterKernel(kernelName, backendName);
     any = true;
   }
@@ -63,6 +84,7 @@ export function kernelRegistered(name: string): boolean {
   return tf.getKernel(name, tf.engine().backendName) !== undefined;
 }
 
-export { ADAMW_KERNEL, CLIP_BY_GLOBAL_NORM_KERNEL, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL };
+export { ADAMW_KERNEL, CLIP_BY_GLOBAL_NORM_KERNEL, GELU_GRAD_KERNEL, GELU_KERNEL, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL };
 export type { AdamWKernelAttrs } from './adamw.js';
 export type { ClipKernelAttrs } from './clip.js';
+export type { GeluForm } from './gelu.js';

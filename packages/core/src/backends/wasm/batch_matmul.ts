@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BATCH_MATMUL_WASM_BASE64 } from './batch_matmul_binary.js';
 import { WasmKernelOverride } from './kernel_override.js';
+import { instantiateSimdModule, reserveMemory } from './simd_module.js';
 
 /**
  * BatchMatMul for tfjs-backend-wasm, with every shape on a fast path.
@@ -44,27 +45,9 @@ interface BatchMatMulAttrs {
 
 let simd: SimdExports | undefined;
 
-function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
-  const binary = atob(text);
-  const bytes = new Uint8Array(new ArrayBuffer(binary.length));
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
-
-/** Instantiates the SIMD module (synchronously: it is under 1 KB), or undefined without wasm SIMD. */
+/** Instantiates the SIMD module, or undefined without wasm SIMD. */
 function instantiate(): SimdExports | undefined {
-  try {
-    const module = new WebAssembly.Module(decodeBase64(BATCH_MATMUL_WASM_BASE64));
-    return new WebAssembly.Instance(module).exports as unknown as SimdExports;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Grows the module's memory to at least `bytes`. */
-function reserve(exports: SimdExports, bytes: number): void {
-  const have = exports.memory.buffer.byteLength;
-  if (bytes > have) exports.memory.grow(Math.ceil((bytes - have) / 65536));
+  return instantiateSimdModule<SimdExports>(BATCH_MATMUL_WASM_BASE64);
 }
 
 function heapFloats(backend: WasmBackendLike, t: tf.TensorInfo, size: number): Float32Array {
@@ -179,7 +162,7 @@ function batchMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; at
   const bPtr = aPtr + aSize * 4;
   const bRowMajorPtr = bPtr + bSize * 4;
   const cPtr = bRowMajorPtr + (transposeB ? bSize * 4 : 0);
-  reserve(exports, cPtr + outSize * 4);
+  reserveMemory(exports.memory, cPtr + outSize * 4);
   const local = new Float32Array(exports.memory.buffer);
   local.set(heapFloats(backend, a, aSize), aPtr / 4);
   local.set(heapFloats(backend, b, bSize), bPtr / 4);

@@ -1,10 +1,11 @@
 import { installWasmBatchMatMul, uninstallWasmBatchMatMul, wasmBatchMatMulInstalled } from './batch_matmul.js';
+import { installWasmSlice, uninstallWasmSlice } from './slice.js';
 import { installWasmUnpack, uninstallWasmUnpack } from './unpack.js';
 
 /**
  * vitkit's kernels for tfjs-backend-wasm, registered over the stock ones:
- * BatchMatMul (every product on a fast path: XNNPACK or a SIMD module) and
- * Unpack (no whole-input copies). Model code uses plain tfjs ops and gets
+ * BatchMatMul (every product on a fast path: XNNPACK or a SIMD module),
+ * Unpack, Slice and SplitV (no whole-input copies). Model code uses plain tfjs ops and gets
  * them on wasm; other backends are untouched.
  */
 
@@ -12,6 +13,7 @@ import { installWasmUnpack, uninstallWasmUnpack } from './unpack.js';
 export function installWasmKernels(): boolean {
   if (!installWasmBatchMatMul()) return false;
   installWasmUnpack();
+  installWasmSlice();
   return true;
 }
 
@@ -19,7 +21,8 @@ export function installWasmKernels(): boolean {
 export function uninstallWasmKernels(): boolean {
   const matMul = uninstallWasmBatchMatMul();
   const unpack = uninstallWasmUnpack();
-  return matMul || unpack;
+  const slice = uninstallWasmSlice();
+  return matMul || unpack || slice;
 }
 
 /** True while vitkit's wasm kernels are installed. */
@@ -27,5 +30,6 @@ export function wasmKernelsInstalled(): boolean {
   return wasmBatchMatMulInstalled();
 }
 
+export { installWasmSlice, uninstallWasmSlice } from './slice.js';
 export { WASM_FILES, assetUrl, prepareWasmBackend, unrefWasmWorkers, wasmInitError, wasmReport, wasmThreadsInUse } from './threads.js';
 export type { WasmAssets, WasmFileName, WasmSetupReport, WasmThreadOptions } from './threads.js';
