@@ -11,7 +11,7 @@ matrices), on random images, batch 128, with torch.set_num_threads(THREADS).
   /usr/bin/python3 bench/pytorch_train.py [--threads 2] [--steps 20] [--warmup 3]
       [--batch 128] [--config CONFIG.json]
 
---config takes a vitkit config.json (imageSize, patchSize, inChannels,
+--config takes a vitkit config.json or recipe file (imageSize, patchSize, inChannels,
 embedDim, depth, numHeads, mlpDim, numClasses, pooling); without it the
 trainer's default model (28x28x1, patch 7, dim 64, depth 4, 4 heads, MLP 128).
 Prints one JSON line: {"img_per_s", "ms_per_step", "batch", "threads", ...}.
@@ -95,7 +95,11 @@ def main():
     c = dict(DEFAULT)
     if args.config:
         with open(args.config) as f:
-            c.update({k: v for k, v in json.load(f).items() if k in DEFAULT})
+            spec = json.load(f)
+        # A vitkit recipe file holds the architecture under "model".
+        if isinstance(spec.get('model'), dict) and 'train' in spec:
+            spec = spec['model']
+        c.update({k: v for k, v in spec.items() if k in DEFAULT})
     model = ViT(c).train()
     decay = [p for p in model.parameters() if p.dim() >= 2]
     no_decay = [p for p in model.parameters() if p.dim() < 2]

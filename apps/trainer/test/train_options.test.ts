@@ -72,6 +72,8 @@ describe('vit train flag table', () => {
     expect(recipeNames()).toContain('fashion-mnist-91');
     const options = readTrainOptions({ recipe: 'fashion-mnist-91' });
     expect(options.recipe?.model).toEqual(readConfigSpec(join(ROOT, 'packages/training/recipes/fashion-mnist-gap.json')));
+    // A recipe file given where a config is expected (vit bench --train-config) means its architecture.
+    expect(readConfigSpec(join(ROOT, 'packages/training/recipes/fashion-mnist-91.json'))).toEqual(options.recipe?.model);
     // --data fashion-mnist --epochs 32 --batch-size 128 --lr 2e-3 --weight-decay 0.05 --label-smoothing 0.1 --clip-grad 1
     // --seed 0 --checkpoint-every 500 --log-every 50 --workers 2 --ema 0.999 --tta flip-zoom
     expect(options.values).toMatchObject({

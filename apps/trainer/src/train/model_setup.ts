@@ -25,6 +25,10 @@ export function defaultPatchSize(imageSize: [number, number]): number {
 }
 
 /** --config: a preset name, or a config.json (Hugging Face, timm hub or vitkit fields). */
+function isRecipeJson(json: unknown): json is { model: unknown; train: unknown } {
+  return typeof json === 'object' && json !== null && 'model' in json && 'train' in json && typeof json.model === 'object';
+}
+
 export function readConfigSpec(spec: string | undefined): ViTConfigInput | undefined {
   if (spec === undefined) return undefined;
   if (isPresetName(spec)) return { ...PRESETS[spec]! };
@@ -35,7 +39,8 @@ export function readConfigSpec(spec: string | undefined): ViTConfigInput | undef
   } catch (e) {
     throw new ConfigError(`${spec} is not valid JSON: ${e instanceof Error ? e.message : String(e)}`, 'pass a config.json');
   }
-  const input = configInputFromJson(json);
+  // A recipe file (packages/training/recipes/*.json) holds the architecture under `model`.
+  const input = configInputFromJson(isRecipeJson(json) ? json.model : json);
   if (!input) throw new ConfigError(`${spec} is not a ViT config vitkit understands`, 'use a Hugging Face ViT config.json, a timm config.json, or a preset name');
   return input;
 }
