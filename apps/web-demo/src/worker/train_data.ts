@@ -3,7 +3,7 @@
 // Pure apart from decoding: the Node acceptance test builds the same data.
 import { VitkitError } from '@vitkit/core';
 import { toPixels, type TaskModel } from '@vitkit/tasks';
-import type { ImageDataset } from '@vitkit/training/browser';
+import { subset, type ImageDataset } from '@vitkit/training/browser';
 import { Rng } from '@vitkit/core';
 
 export const MIN_CLASSES = 2;
@@ -67,14 +67,6 @@ export function stratifiedSplit(labels: Int32Array, numClasses: number, seed: nu
     train.push(...members.slice(nVal));
   }
   return { train: train.sort((a, b) => a - b), val: val.sort((a, b) => a - b) };
-}
-
-function pick(ds: ImageDataset, indices: readonly number[], name: string): ImageDataset {
-  const [, h, w, c] = ds.shape;
-  const per = h * w * c;
-  const images = new Float32Array(indices.length * per);
-  indices.forEach((idx, i) => images.set(ds.images.subarray(idx * per, (idx + 1) * per), i * per));
-  return { ...ds, name, images, labels: Int32Array.from(indices, (i) => ds.labels[i]!), shape: [indices.length, h, w, c] };
 }
 
 /**
@@ -141,5 +133,5 @@ export async function buildTeachData(classes: readonly TeachClass[], task: TaskM
     classNames: classes.map((k) => k.name.trim()),
   };
   const split = stratifiedSplit(all.labels, all.numClasses, seed);
-  return { all, train: pick(all, split.train, 'teach train'), validation: pick(all, split.val, 'teach validation'), notices };
+  return { all, train: subset(all, split.train, 'teach train'), validation: subset(all, split.val, 'teach validation'), notices };
 }
