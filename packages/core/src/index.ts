@@ -6,7 +6,7 @@ export * from './layout.js';
 export * from './module.js';
 export * from './rng.js';
 export * from './backend.js';
-export { installWasmKernels, installWasmSlice, uninstallWasmKernels, uninstallWasmSlice, wasmKernelsInstalled, WASM_FILES } from './backends/wasm/index.js';
+export { installWasmKernels, installWasmSlice, installWasmSum, installWasmTranspose, uninstallWasmKernels, uninstallWasmSlice, uninstallWasmSum, uninstallWasmTranspose, wasmKernelsInstalled, WASM_FILES } from './backends/wasm/index.js';
 export type { WasmAssets, WasmFileName } from './backends/wasm/index.js';
 export {
   ADAMW_KERNEL,

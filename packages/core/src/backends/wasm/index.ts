@@ -1,11 +1,14 @@
 import { installWasmBatchMatMul, uninstallWasmBatchMatMul, wasmBatchMatMulInstalled } from './batch_matmul.js';
 import { installWasmSlice, uninstallWasmSlice } from './slice.js';
+import { installWasmSum, uninstallWasmSum } from './sum.js';
+import { installWasmTranspose, uninstallWasmTranspose } from './transpose.js';
 import { installWasmUnpack, uninstallWasmUnpack } from './unpack.js';
 
 /**
  * vitkit's kernels for tfjs-backend-wasm, registered over the stock ones:
  * BatchMatMul (every product on a fast path: XNNPACK or a SIMD module),
- * Unpack, Slice and SplitV (no whole-input copies). Model code uses plain tfjs ops and gets
+ * Unpack, Slice and SplitV (no whole-input copies), Transpose and Sum over
+ * leading axes (SIMD, in place on the backend's memory: heap_kernels.wat). Model code uses plain tfjs ops and gets
  * them on wasm; other backends are untouched.
  */
 
@@ -14,6 +17,8 @@ export function installWasmKernels(): boolean {
   if (!installWasmBatchMatMul()) return false;
   installWasmUnpack();
   installWasmSlice();
+  installWasmTranspose();
+  installWasmSum();
   return true;
 }
 
@@ -22,7 +27,9 @@ export function uninstallWasmKernels(): boolean {
   const matMul = uninstallWasmBatchMatMul();
   const unpack = uninstallWasmUnpack();
   const slice = uninstallWasmSlice();
-  return matMul || unpack || slice;
+  const transpose = uninstallWasmTranspose();
+  const sum = uninstallWasmSum();
+  return matMul || unpack || slice || transpose || sum;
 }
 
 /** True while vitkit's wasm kernels are installed. */
@@ -31,5 +38,7 @@ export function wasmKernelsInstalled(): boolean {
 }
 
 export { installWasmSlice, uninstallWasmSlice } from './slice.js';
+export { installWasmSum, uninstallWasmSum } from './sum.js';
+export { installWasmTranspose, uninstallWasmTranspose } from './transpose.js';
 export { WASM_FILES, assetUrl, prepareWasmBackend, unrefWasmWorkers, wasmInitError, wasmReport, wasmThreadsInUse } from './threads.js';
 export type { WasmAssets, WasmFileName, WasmSetupReport, WasmThreadOptions } from './threads.js';

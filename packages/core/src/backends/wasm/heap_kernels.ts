@@ -1,0 +1,54 @@
+import { HEAP_KERNELS_SHARED_WASM_BASE64, HEAP_KERNELS_WASM_BASE64 } from './heap_kernels_binary.js';
+import { decodeBase64 } from './simd_module.js';
+
+/**
+ * The heap kernels module (heap_kernels.wat), instantiated over
+ * tfjs-backend-wasm's own memory: its exports read and write tensors where
+ * the backend keeps them, so no operand is copied (copies out of the threaded
+ * build's shared memory cost a few ns per byte). Arguments are byte offsets
+ * into that memory and element counts.
+ */
+export interface HeapKernels {
+  /** dst[b][j][i][e] = src[b][i][j][e] over [batch, rows, cols, inner]. */
+  transpose(src: number, dst: number, batch: number, rows: number, cols: number, inner: number): void;
+  /** dst[j] = sum_i src[i * cols + j], accumulated in double. */
+  colsum(src: number, dst: number, rows: number, cols: number): void;
+}
+
+/** The parts of tfjs-backend-wasm's BackendWasm the heap kernels touch. */
+export interface WasmHeapBackend {
+  wasm: { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } };
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+  makeOutput(shape: number[], dtype: 'float32'): { dataId: object; shape: number[]; dtype: 'float32' };
+}
+
+const instances = new WeakMap<WebAssembly.Memory, HeapKernels | null>();
+
+/** The backend's memory: the threaded build exports it as wasmMemory, the others as asm.memory. */
+function backendMemory(backend: WasmHeapBackend): WebAssembly.Memory | undefined {
+  const memory = backend.wasm.wasmMemory ?? backend.wasm.asm?.memory;
+  return memory instanceof WebAssembly.Memory ? memory : undefined;
+}
+
+/** The module over `backend`'s memory, instantiated once per memory; undefined without wasm SIMD or an exported memory. */
+export function heapKernels(backend: WasmHeapBackend): HeapKernels | undefined {
+  const memory = backendMemory(backend);
+  if (!memory) return undefined;
+  let kernels = instances.get(memory);
+  if (kernels === undefined) {
+    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+    try {
+      const module = new WebAssembly.Module(decodeBase64(shared ? HEAP_KERNELS_SHARED_WASM_BASE64 : HEAP_KERNELS_WASM_BASE64));
+      kernels = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as HeapKernels;
+    } catch {
+      kernels = null;
+    }
+    instances.set(memory, kernels);
+  }
+  return kernels ?? undefined;
+}
+
+/** Byte offset of a tensor's data in the backend's memory. */
+export function heapOffset(backend: WasmHeapBackend, t: { dataId: object }): number {
+  return backend.dataIdMap.get(t.dataId)!.memoryOffset;
+}
