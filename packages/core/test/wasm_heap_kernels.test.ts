@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
+// @ts-expect-error -- a plain .mjs build script without type declarations
 import { compileWat, watVariants } from '../scripts/compile_wat.mjs';
 import { HEAP_KERNELS_SHARED_WASM_BASE64, HEAP_KERNELS_WASM_BASE64 } from '../src/backends/wasm/heap_kernels_binary.js';
 import { heapKernels, type WasmHeapBackend } from '../src/backends/wasm/heap_kernels.js';
+import { LAYER_NORM_SHARED_WASM_BASE64, LAYER_NORM_WASM_BASE64 } from '../src/backends/wasm/layer_norm_binary.js';
 import { leadingReduction } from '../src/backends/wasm/sum.js';
 import { asAxisSwap, collapsePermutation } from '../src/backends/wasm/transpose.js';
-import { Rng, setupBackend } from '../src/index.js';
+import { LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL, Rng, setupBackend } from '../src/index.js';
 
 /** [shape, perm]: 2-D (edges of every size mod 4), batched, attention's head split and merge, size-1 axes, and perms the module does not take. */
 const TRANSPOSES: [number[], number[]][] = [
@@ -166,5 +168,46 @@ describe("vitkit's Transpose and Sum for the wasm backend", () => {
     const [plain, shared] = await Promise.all(variants.map(async ([, text]) => Buffer.from((await compileWat('heap_kernels.wat', text)) as Uint8Array).toString('base64')));
     expect(plain).toBe(HEAP_KERNELS_WASM_BASE64);
     expect(shared).toBe(HEAP_KERNELS_SHARED_WASM_BASE64);
+  });
+});
+
+describe('fused LayerNorm on wasm: the SIMD module on the heap against the JS loops (cpu backend)', () => {
+  /** Forward and backward kernel outputs for [rows, dim] on the active backend. */
+  function run(rows: number, dim: number): number[][] {
+    const rng = new Rng(dim);
+    return tf.tidy(() => {
+      const x = tf.tensor(Float32Array.from({ length: rows * dim }, (_, i) => rng.uniform(-2, 2) + (i % 5) * 0.3), [rows, dim]);
+      const gamma = tf.tensor(values([dim], rng), [dim]);
+      const beta = tf.tensor(values([dim], rng), [dim]);
+      const dy = tf.tensor(values([rows, dim], rng), [rows, dim]);
+      const [y, mean, rstd] = tf.engine().runKernel(LAYER_NORM_KERNEL, { x, gamma, beta }, { eps: 1e-6 }) as tf.Tensor[];
+      const grads = tf.engine().runKernel(LAYER_NORM_GRAD_KERNEL, { dy, x, gamma, mean: mean!, rstd: rstd! }, {}) as tf.Tensor[];
+      return [y!, mean!, rstd!, ...grads].map((t) => Array.from(t.dataSync()));
+    });
+  }
+
+  it('agrees to float32 rounding for row lengths with and without a remainder of 4, leaking no tensor', async () => {
+    const shapes: [number, number][] = [[37, 96], [9, 23], [5, 7], [3, 1], [17, 64]];
+    await setupBackend('cpu');
+    const expected = shapes.map(([r, d]) => run(r, d));
+    await setupBackend('wasm');
+    const before = tf.memory().numTensors;
+    const got = shapes.map(([r, d]) => run(r, d));
+    expect(tf.memory().numTensors).toBe(before);
+    got.forEach((outputs, s) =>
+      outputs.forEach((o, k) => {
+        const e = expected[s]![k]!;
+        expect(o.length).toBe(e.length);
+        // The same double arithmetic, summed in a different order (two SIMD lanes): at most an ulp or two of float32 apart.
+        o.forEach((v, i) => expect(Math.abs(v - e[i]!)).toBeLessThanOrEqual(4e-7 * Math.max(1, Math.abs(e[i]!))));
+      }),
+    );
+  });
+
+  it('the committed module bytes are layer_norm.wat compiled, both variants', async () => {
+    const wat = readFileSync(new URL('../src/backends/wasm/layer_norm.wat', import.meta.url), 'utf8');
+    const texts = (watVariants(wat) as [string, string][]).map(([, text]) => text);
+    const bytes = await Promise.all(texts.map(async (text) => Buffer.from((await compileWat('layer_norm.wat', text)) as Uint8Array).toString('base64')));
+    expect(bytes).toEqual([LAYER_NORM_WASM_BASE64, LAYER_NORM_SHARED_WASM_BASE64]);
   });
 });

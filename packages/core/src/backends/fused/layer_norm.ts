@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { wasmLayerNorm } from '../wasm/layer_norm.js';
 import type { FloatStorage, KernelArgs } from './storage.js';
 
 /**
@@ -8,7 +9,10 @@ import type { FloatStorage, KernelArgs } from './storage.js';
  * Forward, inputs `x` [..., D], `gamma` [D], `beta` [D]; attr `eps`. Outputs
  * y (x's shape) and, per row, mean and rstd = 1 / sqrt(var + eps) (biased
  * variance, as PyTorch), which the backward kernel reuses. Statistics are
- * accumulated in double and each output rounded once to float32.
+ * accumulated in double and each output rounded once to float32. On wasm the
+ * same arithmetic runs as a SIMD module on the backend's memory
+ * (backends/wasm/layer_norm.wat); these JS loops serve the cpu backend and
+ * runtimes without wasm SIMD.
  *
  * Backward, inputs `dy`, `x`, `gamma`, `mean`, `rstd`; outputs dx, dgamma,
  * dbeta, with PyTorch's analytic gradient:
@@ -33,6 +37,12 @@ export function layerNormKernel(args: KernelArgs, storage: FloatStorage): tf.Ten
   const eps = args.attrs!['eps'] as number;
   const { dim, rows } = rowsOf(x);
   const outputs = [storage.alloc(x.shape), storage.alloc([rows]), storage.alloc([rows])];
+  const simd = storage.wasmHeap && wasmLayerNorm(storage.wasmHeap);
+  if (simd) {
+    const [y, mean, rstd] = outputs as [tf.TensorInfo, tf.TensorInfo, tf.TensorInfo];
+    simd.forward({ x, gamma, beta, y, mean, rstd }, rows, dim, eps);
+    return outputs;
+  }
   const [X, G, B, Y, M, R] = [x, gamma, beta, ...outputs].map((t) => storage.view(t)) as Views<6>;
   for (let r = 0, o = 0; r < rows; r++, o += dim) {
     let s = 0;
@@ -55,6 +65,12 @@ export function layerNormGradKernel(args: KernelArgs, storage: FloatStorage): tf
   const { dy, x, gamma, mean, rstd } = args.inputs as Record<'dy' | 'x' | 'gamma' | 'mean' | 'rstd', tf.TensorInfo>;
   const { dim, rows } = rowsOf(x);
   const outputs = [storage.alloc(x.shape), storage.alloc([dim]), storage.alloc([dim])];
+  const simd = storage.wasmHeap && wasmLayerNorm(storage.wasmHeap);
+  if (simd) {
+    const [dx, dgamma, dbeta] = outputs as [tf.TensorInfo, tf.TensorInfo, tf.TensorInfo];
+    simd.backward({ dy, x, gamma, mean, rstd, dx, dgamma, dbeta }, rows, dim);
+    return outputs;
+  }
   const [DY, X, G, M, R, DX, DG, DB] = [dy, x, gamma, mean, rstd, ...outputs].map((t) => storage.view(t)) as Views<8>;
   const dG = new Float64Array(dim);
   const dB = new Float64Array(dim);

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { WasmHeapBackend } from '../wasm/heap_kernels.js';
 
 /**
  * Float32 storage of one CPU-side backend (wasm or cpu), as the fused kernels
@@ -11,6 +12,8 @@ export interface FloatStorage {
   alloc(shape: number[]): tf.TensorInfo;
   /** The float32 values of `t`, without a copy. Never write to an input's view. */
   view(t: tf.TensorInfo): Float32Array;
+  /** On wasm, the backend itself: kernels with a SIMD module (backends/wasm) run it on the backend's memory. */
+  wasmHeap?: WasmHeapBackend;
 }
 
 interface WasmBackendLike {
@@ -33,6 +36,7 @@ export function floatStorage(backendName: FusedBackendName, backend: unknown): F
     return {
       alloc: (shape) => b.makeOutput(shape, 'float32'),
       view: (t) => b.typedArrayFromHeap(t) as Float32Array,
+      wasmHeap: backend as WasmHeapBackend,
     };
   }
   const b = backend as CpuBackendLike;

@@ -20,9 +20,11 @@ export interface WasmHeapBackend {
   wasm: { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } };
   dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
   makeOutput(shape: number[], dtype: 'float32'): { dataId: object; shape: number[]; dtype: 'float32' };
+  disposeData(dataId: object): boolean;
 }
 
-const instances = new WeakMap<WebAssembly.Memory, HeapKernels | null>();
+/** Modules instantiated over each backend memory, by their (unshared) bytes. */
+const instances = new WeakMap<WebAssembly.Memory, Map<string, unknown>>();
 
 /** The backend's memory: the threaded build exports it as wasmMemory, the others as asm.memory. */
 function backendMemory(backend: WasmHeapBackend): WebAssembly.Memory | undefined {
@@ -30,22 +32,31 @@ function backendMemory(backend: WasmHeapBackend): WebAssembly.Memory | undefined
   return memory instanceof WebAssembly.Memory ? memory : undefined;
 }
 
-/** The module over `backend`'s memory, instantiated once per memory; undefined without wasm SIMD or an exported memory. */
-export function heapKernels(backend: WasmHeapBackend): HeapKernels | undefined {
+/**
+ * A module that imports `env.memory` (a .wat marked `variants: shared`),
+ * instantiated once per backend memory with the variant that memory needs;
+ * undefined without wasm SIMD or an exported memory.
+ */
+export function instantiateOnHeap<T>(backend: WasmHeapBackend, plainBase64: string, sharedBase64: string): T | undefined {
   const memory = backendMemory(backend);
   if (!memory) return undefined;
-  let kernels = instances.get(memory);
-  if (kernels === undefined) {
+  let byModule = instances.get(memory);
+  if (!byModule) instances.set(memory, (byModule = new Map()));
+  if (!byModule.has(plainBase64)) {
     const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
     try {
-      const module = new WebAssembly.Module(decodeBase64(shared ? HEAP_KERNELS_SHARED_WASM_BASE64 : HEAP_KERNELS_WASM_BASE64));
-      kernels = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as HeapKernels;
+      const module = new WebAssembly.Module(decodeBase64(shared ? sharedBase64 : plainBase64));
+      byModule.set(plainBase64, new WebAssembly.Instance(module, { env: { memory } }).exports);
     } catch {
-      kernels = null;
+      byModule.set(plainBase64, null);
     }
-    instances.set(memory, kernels);
   }
-  return kernels ?? undefined;
+  return (byModule.get(plainBase64) as T | null) ?? undefined;
+}
+
+/** The heap kernels module over `backend`'s memory. */
+export function heapKernels(backend: WasmHeapBackend): HeapKernels | undefined {
+  return instantiateOnHeap<HeapKernels>(backend, HEAP_KERNELS_WASM_BASE64, HEAP_KERNELS_SHARED_WASM_BASE64);
 }
 
 /** Byte offset of a tensor's data in the backend's memory. */
