@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { geluModule, type GeluForm } from '../src/backends/wasm/gelu.js';
-import { GELU_WASM_BASE64 } from '../src/backends/wasm/gelu_binary.js';
+import { GELU_SHARED_WASM_BASE64, GELU_WASM_BASE64 } from '../src/backends/wasm/gelu_binary.js';
 import { GELU_GRAD_KERNEL, GELU_KERNEL, gelu, geluTanh, installFusedKernels, quickGelu, kernelRegistered, setupBackend, uninstallFusedKernels } from '../src/index.js';
 // @ts-expect-error -- a plain .mjs build script without type declarations
-import { compileWat } from '../scripts/compile_wat.mjs';
+import { compileWat, watVariants } from '../scripts/compile_wat.mjs';
 
 /**
  * erf in double precision, written from its series: the Maclaurin series
@@ -95,10 +95,11 @@ describe('the SIMD GELU module (gelu.wat)', () => {
     expect(maxDiff(dx, Array.from(x, df), true)).toBeLessThan(5e-7);
   });
 
-  it('the committed module bytes are gelu.wat compiled (run build:wasm after editing it)', async () => {
+  it('the committed module bytes are gelu.wat compiled, both variants (run build:wasm after editing it)', async () => {
     const wat = readFileSync(new URL('../src/backends/wasm/gelu.wat', import.meta.url), 'utf8');
-    const bytes = (await compileWat('gelu.wat', wat)) as Uint8Array;
-    expect(Buffer.from(bytes).toString('base64')).toBe(GELU_WASM_BASE64);
+    const texts = (watVariants(wat) as [string, string][]).map(([, text]) => text);
+    const bytes = await Promise.all(texts.map(async (text) => Buffer.from((await compileWat('gelu.wat', text)) as Uint8Array).toString('base64')));
+    expect(bytes).toEqual([GELU_WASM_BASE64, GELU_SHARED_WASM_BASE64]);
   });
 });
 

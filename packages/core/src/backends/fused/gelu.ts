@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { geluModule, type GeluForm } from '../wasm/gelu.js';
+import { geluModule, wasmGelu, type GeluForm } from '../wasm/gelu.js';
 import type { FloatStorage, KernelArgs } from './storage.js';
 
 /**
@@ -8,7 +8,7 @@ import type { FloatStorage, KernelArgs } from './storage.js';
  * 'exact' (x Phi(x) = 0.5 x (1 + erf(x / sqrt 2))), 'tanh' (the tanh
  * approximation) or 'quick' (x sigmoid(1.702 x)). The arithmetic is the SIMD
  * module of backends/wasm/gelu.wat (double precision, erf within 1e-7 of the
- * exact one), reached by copies from the backend's memory.
+ * exact one): on wasm in place on the backend's memory, on cpu through copies.
  *
  * Forward: input `x`, output y (x's shape). Backward: inputs `dy`, `x`;
  * output dx = dy gelu'(x).
@@ -24,6 +24,11 @@ export function geluKernelsAvailable(): boolean {
 export function geluKernel(args: KernelArgs, storage: FloatStorage): tf.TensorInfo[] {
   const { x } = args.inputs as { x: tf.TensorInfo };
   const y = storage.alloc(x.shape);
+  const heap = storage.wasmHeap && wasmGelu(storage.wasmHeap);
+  if (heap) {
+    heap.gelu(x, y, tf.util.sizeFromShape(x.shape), args.attrs!['form'] as GeluForm);
+    return [y];
+  }
   geluModule()!.gelu(storage.view(x), storage.view(y), args.attrs!['form'] as GeluForm);
   return [y];
 }
@@ -31,6 +36,11 @@ export function geluKernel(args: KernelArgs, storage: FloatStorage): tf.TensorIn
 export function geluGradKernel(args: KernelArgs, storage: FloatStorage): tf.TensorInfo[] {
   const { dy, x } = args.inputs as { dy: tf.TensorInfo; x: tf.TensorInfo };
   const dx = storage.alloc(x.shape);
+  const heap = storage.wasmHeap && wasmGelu(storage.wasmHeap);
+  if (heap) {
+    heap.geluGrad(x, dy, dx, tf.util.sizeFromShape(x.shape), args.attrs!['form'] as GeluForm);
+    return [dx];
+  }
   geluModule()!.geluGrad(storage.view(x), storage.view(dy), storage.view(dx), args.attrs!['form'] as GeluForm);
   return [dx];
 }

@@ -1,12 +1,13 @@
-import { GELU_WASM_BASE64 } from './gelu_binary.js';
-import { instantiateSimdModule, reserveMemory } from './simd_module.js';
+import { GELU_SHARED_WASM_BASE64, GELU_WASM_BASE64 } from './gelu_binary.js';
+import { heapOffset, instantiateOnHeap, type WasmHeapBackend } from './heap_kernels.js';
+import { decodeBase64, reserveMemory } from './simd_module.js';
 
 /**
- * The SIMD GELU module (gelu.wat) behind vitkit's fused GELU kernels. It is
- * a module of its own, not part of tfjs-backend-wasm, so the kernels of every
- * CPU-side backend (wasm and cpu) use it: operands are copied into its
- * memory, one export runs, and the result is copied out (two or three
- * memcpy-speed copies against five tfjs launches with a scalar erf).
+ * The SIMD GELU module (gelu.wat) behind vitkit's fused GELU kernels. On the
+ * wasm backend it runs over tfjs's own memory, on tensors where they lie
+ * (wasmGelu); for the cpu backend (and the module's tests) it has a memory of
+ * its own: operands are copied in, one export runs, and the result is
+ * copied out (geluModule).
  */
 /** Which GELU: exact (erf), tanh approximation, or QuickGELU x sigmoid(1.702 x). */
 export type GeluForm = 'exact' | 'tanh' | 'quick';
@@ -24,25 +25,24 @@ export interface GeluModule {
 }
 
 interface GeluExports {
-  memory: WebAssembly.Memory;
   erf(x: number, y: number, n: number): void;
   gelu(x: number, y: number, n: number, mode: number): void;
   gelu_grad(x: number, dy: number, dx: number, n: number, mode: number): void;
 }
 
-/** Byte offsets of `count` arrays of n floats each, each padded to a multiple of 4 (the module goes four at a time). */
-function layout(exports: GeluExports, n: number, count: number): number[] {
+/** Byte offsets of `count` arrays of n floats each in `memory` (16-byte aligned). */
+function layout(memory: WebAssembly.Memory, n: number, count: number): number[] {
   const stride = Math.ceil(n / 4) * 16;
-  reserveMemory(exports.memory, stride * count);
+  reserveMemory(memory, stride * count);
   return Array.from({ length: count }, (_, i) => i * stride);
 }
 
-function wrap(exports: GeluExports): GeluModule {
-  const floats = (ptr: number, n: number): Float32Array => new Float32Array(exports.memory.buffer, ptr, n);
+function wrap(exports: GeluExports, memory: WebAssembly.Memory): GeluModule {
+  const floats = (ptr: number, n: number): Float32Array => new Float32Array(memory.buffer, ptr, n);
   /** Copies `inputs` in, runs `run` on their offsets and the output's, copies the output into `out`. */
   const call = (inputs: Float32Array[], out: Float32Array, run: (ptrs: number[]) => void): void => {
     const n = out.length;
-    const ptrs = layout(exports, n, inputs.length + 1);
+    const ptrs = layout(memory, n, inputs.length + 1);
     inputs.forEach((input, i) => floats(ptrs[i]!, n).set(input.subarray(0, n)));
     run(ptrs);
     out.set(floats(ptrs[inputs.length]!, n));
@@ -56,11 +56,35 @@ function wrap(exports: GeluExports): GeluModule {
 
 let instance: GeluModule | null | undefined;
 
-/** The module, instantiated once (synchronously: ~1 KB); undefined where this runtime lacks wasm SIMD. */
+/** The module over a memory of its own, instantiated once (synchronously: ~5 KB); undefined where this runtime lacks wasm SIMD. */
 export function geluModule(): GeluModule | undefined {
   if (instance === undefined) {
-    const exports = instantiateSimdModule<GeluExports>(GELU_WASM_BASE64);
-    instance = exports ? wrap(exports) : null;
+    try {
+      const memory = new WebAssembly.Memory({ initial: 1 });
+      const exports = new WebAssembly.Instance(new WebAssembly.Module(decodeBase64(GELU_WASM_BASE64)), { env: { memory } }).exports as unknown as GeluExports;
+      instance = wrap(exports, memory);
+    } catch {
+      instance = null;
+    }
   }
   return instance ?? undefined;
+}
+
+type Tensor = { dataId: object };
+
+/** GELU on tfjs-backend-wasm's memory: the same exports on tensors' heap offsets, nothing copied. */
+export interface WasmGelu {
+  gelu(x: Tensor, y: Tensor, n: number, form: GeluForm): void;
+  geluGrad(x: Tensor, dy: Tensor, dx: Tensor, n: number, form: GeluForm): void;
+}
+
+/** The module over `backend`'s memory, or undefined (no wasm SIMD, no exported memory). */
+export function wasmGelu(backend: WasmHeapBackend): WasmGelu | undefined {
+  const m = instantiateOnHeap<GeluExports>(backend, GELU_WASM_BASE64, GELU_SHARED_WASM_BASE64);
+  if (!m) return undefined;
+  const at = (t: Tensor): number => heapOffset(backend, t);
+  return {
+    gelu: (x, y, n, form) => m.gelu(at(x), at(y), n, MODE[form]),
+    geluGrad: (x, dy, dx, n, form) => m.gelu_grad(at(x), at(dy), at(dx), n, MODE[form]),
+  };
 }
