@@ -16,6 +16,16 @@ const SLICES: [number[], number[], number[]][] = [
   [[4, 5], [2, 1], [0, 3]],
 ];
 
+/** [shapes, axis] for tf.concat: attention's qkv gradient, leading and inner axes, empty and single pieces. */
+const CONCATS: [number[][], number][] = [
+  [[[2048, 96], [2048, 96], [2048, 96]], 1],
+  [[[3, 4], [2, 4]], 0],
+  [[[2, 3, 4], [2, 5, 4], [2, 1, 4]], 1],
+  [[[2, 3, 4, 2], [2, 3, 4, 3]], -1],
+  [[[5], [0], [2]], 0],
+  [[[2, 3], [2, 0]], 1],
+];
+
 /** [shape, numOrSizeSplits, axis] for tf.split. */
 const SPLITS: [number[], number | number[], number][] = [
   [[197, 576], 3, 1],
@@ -45,33 +55,42 @@ function run(): number[][] {
     for (const p of pieces) out.push([...p.shape, ...p.dataSync()]);
     tf.dispose([x, ...pieces]);
   }
+  for (const [shapes, axis] of CONCATS) {
+    const pieces = shapes.map((shape) => tf.tensor(values(shape, rng), shape));
+    const joined = tf.concat(pieces, axis);
+    out.push([...joined.shape, ...joined.dataSync()]);
+    tf.dispose([...pieces, joined]);
+  }
   const ints = tf.tensor([[1, 2, 3], [4, 5, 6]], [2, 3], 'int32');
   const bools = tf.tensor([[true, false, true], [false, true, true]], [2, 3], 'bool');
   for (const t of [ints, bools]) {
     const s = tf.slice(t, [0, 1], [2, 2]);
     expect(s.dtype).toBe(t.dtype);
     out.push([...s.dataSync()]);
-    s.dispose();
+    const c = tf.concat([t, s], 1);
+    expect(c.dtype).toBe(t.dtype);
+    out.push([...c.dataSync()]);
+    tf.dispose([s, c]);
   }
   tf.dispose([ints, bools]);
   return out;
 }
 
-describe("vitkit's Slice and SplitV for the wasm backend", () => {
+describe("vitkit's Slice, SplitV and Concat for the wasm backend", () => {
   beforeAll(async () => {
     await setupBackend('wasm');
   });
 
   it('is installed by setupBackend("wasm") and removed with wasmKernels: false', async () => {
     expect(wasmKernelsInstalled()).toBe(true);
-    const ours = ['Slice', 'SplitV'].map((k) => tf.getKernel(k, 'wasm')!.kernelFunc);
+    const ours = ['Slice', 'SplitV', 'Concat'].map((k) => tf.getKernel(k, 'wasm')!.kernelFunc);
     await setupBackend('wasm', { wasmKernels: false });
-    ['Slice', 'SplitV'].forEach((k, i) => expect(tf.getKernel(k, 'wasm')!.kernelFunc).not.toBe(ours[i]));
+    ['Slice', 'SplitV', 'Concat'].forEach((k, i) => expect(tf.getKernel(k, 'wasm')!.kernelFunc).not.toBe(ours[i]));
     await setupBackend('wasm');
-    ['Slice', 'SplitV'].forEach((k, i) => expect(tf.getKernel(k, 'wasm')!.kernelFunc).toBe(ours[i]));
+    ['Slice', 'SplitV', 'Concat'].forEach((k, i) => expect(tf.getKernel(k, 'wasm')!.kernelFunc).toBe(ours[i]));
   });
 
-  it('gives exactly the cpu backend\'s slices and splits (every rank, int32 and bool too), leaking no tensor', async () => {
+  it('gives exactly the cpu backend\'s slices, splits and concatenations (every rank, int32 and bool too), leaking no tensor', async () => {
     await setupBackend('cpu');
     const expected = run();
     await setupBackend('wasm');

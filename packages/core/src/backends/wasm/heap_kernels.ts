@@ -13,6 +13,8 @@ export interface HeapKernels {
   transpose(src: number, dst: number, batch: number, rows: number, cols: number, inner: number): void;
   /** dst[j] = sum_i src[i * cols + j], accumulated in double. */
   colsum(src: number, dst: number, rows: number, cols: number): void;
+  /** Copies `rows` runs of `rowBytes` bytes, `srcStride` / `dstStride` bytes apart. */
+  copy_block(src: number, dst: number, rows: number, rowBytes: number, srcStride: number, dstStride: number): void;
 }
 
 /** The parts of tfjs-backend-wasm's BackendWasm the heap kernels touch. */
@@ -57,6 +59,11 @@ export function instantiateOnHeap<T>(backend: WasmHeapBackend, plainBase64: stri
 /** The heap kernels module over `backend`'s memory. */
 export function heapKernels(backend: WasmHeapBackend): HeapKernels | undefined {
   return instantiateOnHeap<HeapKernels>(backend, HEAP_KERNELS_WASM_BASE64, HEAP_KERNELS_SHARED_WASM_BASE64);
+}
+
+/** Bytes per element of a numeric dtype on tfjs-backend-wasm (bool is one byte). */
+export function elementBytes(dtype: string): number {
+  return dtype === 'bool' ? 1 : 4;
 }
 
 /** Byte offset of a tensor's data in the backend's memory. */

@@ -1,5 +1,5 @@
 ;; Copy-bound kernels that run in place on tfjs-backend-wasm's own heap, for
-;; vitkit's wasm Transpose and Sum overrides. tfjs's Transpose is a generic
+;; vitkit's wasm Transpose, Sum, Slice/SplitV and Concat overrides. tfjs's Transpose is a generic
 ;; scalar n-d loop (~13 ns per element on [2048, 288]), and its Sum over
 ;; leading axes (every bias gradient) transposes first: together ~30 % of a
 ;; small model's training step. This module imports the backend's memory, so
@@ -196,4 +196,18 @@
         (f32.store (i32.add (local.get $dst) (i32.shl (local.get $j) (i32.const 2))) (f32.demote_f64 (local.get $acc)))
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
         (br $colLoop))))
+
+  ;; Copies `rows` runs of `rowBytes` bytes, the source's runs `srcStride`
+  ;; bytes apart and the destination's `dstStride` apart (Slice, SplitV and
+  ;; Concat of any dtype: one call per block instead of one JS copy per run).
+  (func (export "copy_block")
+    (param $src i32) (param $dst i32) (param $rows i32) (param $rowBytes i32) (param $srcStride i32) (param $dstStride i32)
+    (block $done
+      (loop $next
+        (br_if $done (i32.eqz (local.get $rows)))
+        (memory.copy (local.get $dst) (local.get $src) (local.get $rowBytes))
+        (local.set $src (i32.add (local.get $src) (local.get $srcStride)))
+        (local.set $dst (i32.add (local.get $dst) (local.get $dstStride)))
+        (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
+        (br $next))))
 )

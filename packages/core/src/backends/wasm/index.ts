@@ -1,4 +1,6 @@
 import { installWasmBatchMatMul, uninstallWasmBatchMatMul, wasmBatchMatMulInstalled } from './batch_matmul.js';
+import { installWasmConcat, uninstallWasmConcat } from './concat.js';
+import { installWasmIdentity, uninstallWasmIdentity } from './identity.js';
 import { installWasmSlice, uninstallWasmSlice } from './slice.js';
 import { installWasmSum, uninstallWasmSum } from './sum.js';
 import { installWasmTranspose, uninstallWasmTranspose } from './transpose.js';
@@ -7,9 +9,11 @@ import { installWasmUnpack, uninstallWasmUnpack } from './unpack.js';
 /**
  * vitkit's kernels for tfjs-backend-wasm, registered over the stock ones:
  * BatchMatMul (every product on a fast path: XNNPACK or a SIMD module),
- * Unpack, Slice and SplitV (no whole-input copies), Transpose and Sum over
- * leading axes (SIMD, in place on the backend's memory: heap_kernels.wat). Model code uses plain tfjs ops and gets
- * them on wasm; other backends are untouched.
+ * Unpack, Slice, SplitV and Concat (block copies, no whole-input copies), Transpose and Sum over
+ * leading axes (SIMD, in place on the backend's memory: heap_kernels.wat),
+ * Identity (shares its input's data: tfjs clones every tensor a gradient
+ * saves). Model code uses plain tfjs ops and gets them on wasm; other
+ * backends are untouched.
  */
 
 /** Registers vitkit's wasm kernels (idempotent); false, changing nothing, when tfjs-backend-wasm is not loaded or lacks wasm SIMD. */
@@ -19,6 +23,8 @@ export function installWasmKernels(): boolean {
   installWasmSlice();
   installWasmTranspose();
   installWasmSum();
+  installWasmIdentity();
+  installWasmConcat();
   return true;
 }
 
@@ -29,7 +35,9 @@ export function uninstallWasmKernels(): boolean {
   const slice = uninstallWasmSlice();
   const transpose = uninstallWasmTranspose();
   const sum = uninstallWasmSum();
-  return matMul || unpack || slice || transpose || sum;
+  const identity = uninstallWasmIdentity();
+  const concat = uninstallWasmConcat();
+  return matMul || unpack || slice || transpose || sum || identity || concat;
 }
 
 /** True while vitkit's wasm kernels are installed. */

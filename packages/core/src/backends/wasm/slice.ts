@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { elementBytes, heapKernels, heapOffset, type WasmHeapBackend } from './heap_kernels.js';
 import { WasmKernelOverride } from './kernel_override.js';
 
 /**
@@ -9,7 +10,9 @@ import { WasmKernelOverride } from './kernel_override.js';
  * memory runs at a few ns per byte), and SplitV is one such Slice per piece:
  * splitting attention's qkv [2176, 192] into three took ~28 ms, [197, 576]
  * ~12 ms (docs/experiments/training-speed.md). These copy only the sliced
- * runs, heap to heap, for any rank. Strings go to the stock kernels.
+ * runs, heap to heap, for any rank: a block of runs per call of the heap
+ * kernels module's copy_block (memory.copy per run), or one JS copy per run
+ * where that module cannot load. Strings go to the stock kernels.
  */
 
 interface WasmBackendLike {
@@ -38,6 +41,27 @@ function sliceOf(backend: WasmBackendLike, x: tf.TensorInfo, begin: number[], si
   let r = rank - 1;
   while (r > 0 && begin[r] === 0 && size[r] === shape[r]) r--;
   const run = size[r]! * strides[r]!;
+  const kernels = heapKernels(backend as unknown as WasmHeapBackend);
+  if (kernels) {
+    // Runs along axis r - 1 lie a constant stride apart: one copy_block per index of the axes before it.
+    const bytes = elementBytes(x.dtype);
+    const rows = r > 0 ? size[r - 1]! : 1;
+    const rowStride = r > 0 ? strides[r - 1]! : 0;
+    const blocks = total / (run * rows);
+    const index = new Array<number>(Math.max(r - 1, 0)).fill(0);
+    const xBase = heapOffset(backend as unknown as WasmHeapBackend, x);
+    const outBase = heapOffset(backend as unknown as WasmHeapBackend, out);
+    for (let o = 0; o < blocks; o++) {
+      let xOffset = begin[r]! * strides[r]! + (r > 0 ? begin[r - 1]! * rowStride : 0);
+      for (let a = 0; a < r - 1; a++) xOffset += (begin[a]! + index[a]!) * strides[a]!;
+      kernels.copy_block(xBase + xOffset * bytes, outBase + o * rows * run * bytes, rows, run * bytes, rowStride * bytes, run * bytes);
+      for (let a = r - 2; a >= 0; a--) {
+        if (++index[a]! < size[a]!) break;
+        index[a] = 0;
+      }
+    }
+    return out;
+  }
   const outer = total / run;
   const index = new Array<number>(r).fill(0);
   for (let o = 0, outOffset = 0; o < outer; o++, outOffset += run) {
