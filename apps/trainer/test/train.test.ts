@@ -2,7 +2,7 @@
 // (SIGKILL mid-run, Ctrl-C) resumed to the same losses as a straight run.
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { convertToTimm, parseSafetensors } from '@vitkit/weights';
@@ -144,7 +144,7 @@ describe('vit train', () => {
     // A constant rate without warmup, so a 6-step run extended to 12 follows the 12-step run's schedule.
     const common = ['--config', config, '--batch-size', '16', '--val-split', '0.01', '--log-every', '1', '--seed', '4', '--schedule', 'constant', '--warmup', '0'];
     const single = join(tmp, 'single');
-    expect(vit([...common, '--steps', '12', '--out', single]).code).toBe(0);
+    expect(vit([...common, '--steps', '12', '--workers', '1', '--out', single]).code).toBe(0);
     const parallel = join(tmp, 'parallel');
     const first = vit([...common, '--steps', '6', '--workers', '2', '--out', parallel]);
     expect(first.code, first.stderr).toBe(0);
@@ -157,6 +157,12 @@ describe('vit train', () => {
     expect([...got.keys()]).toEqual([...expected.keys()]);
     for (const [step, loss] of expected) expect(Math.abs(got.get(step)! - loss), `step ${step}`).toBeLessThan(1e-5);
     expect(vit(['--workers', '0']).stderr).toMatch(/--workers must be/);
+    // The default (auto) on wasm: one thread per core, up to 4; one on a single core.
+    const auto = vit([...common, '--steps', '1', '--backend', 'wasm', '--out', join(tmp, 'auto-workers')]);
+    expect(auto.code, auto.stderr).toBe(0);
+    const threads = Math.min(availableParallelism(), 4);
+    if (threads > 1) expect(auto.stdout).toMatch(new RegExp(`x ${threads} threads \\(data-parallel\\)`));
+    else expect(auto.stdout).not.toMatch(/data-parallel/);
   });
 
   it('hands --crop-scale to the augmentation: flips only gives other batches than the default crop or none', () => {

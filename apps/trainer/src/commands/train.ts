@@ -13,6 +13,7 @@ import { ProgressBar } from '../train/progress.js';
 import { describeRun, epochLine, resultJson, resultLines } from '../train/report.js';
 import { carriedValues, checkFreshRunDir, readResumedRun, resumeDir, savedExtra, savedWorkerCount, startOver } from '../train/resume.js';
 import { onInterrupt, openSession } from '../train/session.js';
+import { planWorkers } from '../train/workers.js';
 
 export { DEFAULT_DATA, TRAIN_DEFAULTS } from '../train/options.js';
 export { trainValSplit } from '../train/session.js';
@@ -47,10 +48,12 @@ export const trainCommand: Command = {
     };
     const outDir = values.resume !== undefined ? resumeDir(values.resume, values.out) : resolve(values.out ?? join('runs', timestamp()));
     const replaced = values.resume === undefined ? checkFreshRunDir(outDir, values.overwrite === true) : [];
-    // A resumed run keeps its worker count unless told otherwise (another count changes dropout draws and rounding).
-    const workers = given.workers ?? (values.resume !== undefined ? savedWorkerCount(outDir) : values.workers);
+    // A resumed run keeps its worker count unless given one (another count changes dropout draws and rounding).
+    const requested = values.resume !== undefined && (given.workers === undefined || given.workers === 'auto') ? savedWorkerCount(outDir) : values.workers;
+    const plan = planWorkers(requested, values);
     // Each data-parallel thread gets one core: the wasm backend's own threads would only compete.
-    const backend = await setupBackend(values.backend, workers > 1 ? { wasmThreads: 1 } : {});
+    const backend = await setupBackend(values.backend, plan.planned > 1 ? { wasmThreads: 1 } : {});
+    const workers = plan.forBackend(backend.name);
     await registerGradients();
     const resumed = values.resume !== undefined ? readResumedRun(outDir, given) : undefined;
     const settings = resumed?.settings ?? settingsOf(options);
