@@ -18,7 +18,7 @@ describe('--workers auto', () => {
     expect(autoWorkerCount(whole, 64)).toBe(AUTO_WORKERS_MAX);
     expect(autoWorkerCount({ ...whole, batchSize: 3 }, 8)).toBe(3);
     expect(autoWorkerCount({ ...whole, freeze: 'backbone' }, 8)).toBe(1);
-    expect(autoWorkerCount({ ...whole, freeze: 'blocks:1' }, 8)).toBe(1);
+    expect(autoWorkerCount({ ...whole, freeze: { blocks: 1 } }, 8)).toBe(1);
     expect(autoWorkerCount({ ...whole, headWarmup: 10 }, 8)).toBe(1);
   });
 

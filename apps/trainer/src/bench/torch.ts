@@ -28,6 +28,8 @@ export interface TorchTraining {
   model: string;
   ms_per_step: number;
   img_per_s: number;
+  /** The BLAS library PyTorch loaded (Debian links the system one: reference, OpenBLAS, ...). */
+  blas?: string;
 }
 
 /** Runs bench/pytorch_train.py once. */
@@ -56,6 +58,8 @@ export interface TorchComparison {
   pytorch_median: number;
   ratio: number;
   torch: string;
+  /** The BLAS PyTorch ran on. */
+  blas: string;
   load_before: number;
   load_after: number;
 }

@@ -81,8 +81,9 @@ wall times only between profiles.
 --compare-torch measures training img/s of the trainer's default model (or
 --train-config) on vitkit wasm and under PyTorch on CPU (bench/pytorch_train.py:
 same model and step, random data, batch 128), alternating --rounds times (default
-3), both with --threads threads (default 2), and reports the medians and their
-ratio. PyTorch runs under /usr/bin/python3 (Debian's python3-torch) unless
+3; --runs 20 steps after --warmup 10), both with --threads threads (default 2),
+and reports the medians, their ratio and the BLAS PyTorch loaded (install
+libopenblas0-pthread: on the reference BLAS PyTorch is ~4x slower). PyTorch runs under /usr/bin/python3 (Debian's python3-torch) unless
 VITKIT_PYTHON names another interpreter.
 
 --compare-onnx exports the same seeded ViT (same weights) to ONNX, runs it under
@@ -388,8 +389,9 @@ export const benchCommand: Command = {
 
     if (booleanFlag(flags, 'compare-torch')) {
       const threads = numberFlag(flags, 'threads', { integer: true, min: 1 }) ?? 2;
-      const steps = numberFlag(flags, 'runs', { integer: true, min: 1 }) ?? 5;
-      const warmup = numberFlag(flags, 'warmup', { integer: true, min: 0 }) ?? 1;
+      // Steady state: V8 runs wasm code on a baseline tier until it is hot, so the first ~10 steps are slower.
+      const steps = numberFlag(flags, 'runs', { integer: true, min: 1 }) ?? 20;
+      const warmup = numberFlag(flags, 'warmup', { integer: true, min: 0 }) ?? 10;
       const rounds = numberFlag(flags, 'rounds', { integer: true, min: 1 }) ?? 3;
       const config = stringFlag(flags, 'train-config');
       readConfigSpec(config);
@@ -416,12 +418,14 @@ export const benchCommand: Command = {
         pytorch_median: t,
         ratio: round(v / t, 3),
         torch: torch[0]!.torch,
+        blas: torch[0]!.blas ?? 'unknown',
         load_before: round(loadBefore, 2),
         load_after: round(loadavg()[0]!, 2),
       };
       if (json) console.log(JSON.stringify({ torch: comparison }));
       else {
-        const head = ['model', 'threads', 'batch', 'vitkit wasm img/s', `PyTorch ${comparison.torch} img/s`, 'ratio', 'load'];
+        if (comparison.blas.startsWith('reference')) log('PyTorch runs on the reference BLAS here (~4x slower than OpenBLAS): apt-get install libopenblas0-pthread for a fair anchor');
+        const head = ['model', 'threads', 'batch', 'vitkit wasm img/s', `PyTorch ${comparison.torch} (${comparison.blas}) img/s`, 'ratio', 'load'];
         const row = [comparison.model, String(threads), String(comparison.batch), `${v.toFixed(1)} (${comparison.vitkit_img_per_s.map((x) => x.toFixed(0)).join(', ')})`, `${t.toFixed(1)} (${comparison.pytorch_img_per_s.map((x) => x.toFixed(0)).join(', ')})`, `${comparison.ratio.toFixed(2)}x`, `${comparison.load_before.toFixed(2)} -> ${comparison.load_after.toFixed(2)}`];
         console.log(table(head, [row], 1));
       }
