@@ -21,19 +21,8 @@ export function linear(x: tf.Tensor, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor
   });
 }
 
-/**
- * Above this many elements, outside gradient recording, the composite ops
- * (multi-threaded SIMD on wasm) beat the single-threaded JS fused LayerNorm
- * kernel; below it the one launch wins. Measured on wasm, 2 threads, medians
- * of 8 alternating rounds (load ~11): [1, 197, 192] fused 2.4 vs composite
- * 12.1 ms, [1, 50, 768] 3.9 vs 9.7 ms, [1, 197, 768] (ViT-B/16 at batch 1)
- * 18.1 vs 10.4 ms (docs/experiments/training-speed.md).
- */
-export const FUSED_LAYER_NORM_INFERENCE_MAX_SIZE = 1 << 16;
-
 function useLayerNormKernel(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor): boolean {
   if (x.dtype !== 'float32' || gamma.dtype !== 'float32' || beta.dtype !== 'float32' || x.rank < 1) return false;
-  if (x.size > FUSED_LAYER_NORM_INFERENCE_MAX_SIZE && tf.engine().state.gradientDepth === 0) return false;
   return kernelRegistered(LAYER_NORM_KERNEL);
 }
 
