@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { compileWat, watVariants } from '../scripts/compile_wat.mjs';
 import { HEAP_KERNELS_SHARED_WASM_BASE64, HEAP_KERNELS_WASM_BASE64 } from '../src/backends/wasm/heap_kernels_binary.js';
 import { heapKernels, type WasmHeapBackend } from '../src/backends/wasm/heap_kernels.js';
+import { ADAMW_SHARED_WASM_BASE64, ADAMW_WASM_BASE64 } from '../src/backends/wasm/adamw_binary.js';
 import { LAYER_NORM_SHARED_WASM_BASE64, LAYER_NORM_WASM_BASE64 } from '../src/backends/wasm/layer_norm_binary.js';
 import { leadingReduction } from '../src/backends/wasm/sum.js';
 import { asAxisSwap, collapsePermutation } from '../src/backends/wasm/transpose.js';
@@ -161,14 +162,6 @@ describe("vitkit's Transpose and Sum for the wasm backend", () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('the committed module bytes are heap_kernels.wat compiled, both variants (run build:wasm after editing it)', async () => {
-    const wat = readFileSync(new URL('../src/backends/wasm/heap_kernels.wat', import.meta.url), 'utf8');
-    const variants = watVariants(wat) as [string, string][];
-    expect(variants.map(([suffix]) => suffix)).toEqual(['', '_shared']);
-    const [plain, shared] = await Promise.all(variants.map(async ([, text]) => Buffer.from((await compileWat('heap_kernels.wat', text)) as Uint8Array).toString('base64')));
-    expect(plain).toBe(HEAP_KERNELS_WASM_BASE64);
-    expect(shared).toBe(HEAP_KERNELS_SHARED_WASM_BASE64);
-  });
 });
 
 describe('fused LayerNorm on wasm: the SIMD module on the heap against the JS loops (cpu backend)', () => {
@@ -204,10 +197,18 @@ describe('fused LayerNorm on wasm: the SIMD module on the heap against the JS lo
     );
   });
 
-  it('the committed module bytes are layer_norm.wat compiled, both variants', async () => {
-    const wat = readFileSync(new URL('../src/backends/wasm/layer_norm.wat', import.meta.url), 'utf8');
-    const texts = (watVariants(wat) as [string, string][]).map(([, text]) => text);
-    const bytes = await Promise.all(texts.map(async (text) => Buffer.from((await compileWat('layer_norm.wat', text)) as Uint8Array).toString('base64')));
-    expect(bytes).toEqual([LAYER_NORM_WASM_BASE64, LAYER_NORM_SHARED_WASM_BASE64]);
+});
+
+describe('modules that run on the backend memory: committed bytes', () => {
+  it.each([
+    ['heap_kernels', HEAP_KERNELS_WASM_BASE64, HEAP_KERNELS_SHARED_WASM_BASE64],
+    ['layer_norm', LAYER_NORM_WASM_BASE64, LAYER_NORM_SHARED_WASM_BASE64],
+    ['adamw', ADAMW_WASM_BASE64, ADAMW_SHARED_WASM_BASE64],
+  ])('%s.wat compiled, unshared and shared (run build:wasm after editing it)', async (name, plain, shared) => {
+    const wat = readFileSync(new URL(`../src/backends/wasm/${name}.wat`, import.meta.url), 'utf8');
+    const variants = watVariants(wat) as [string, string][];
+    expect(variants.map(([suffix]) => suffix)).toEqual(['', '_shared']);
+    const bytes = await Promise.all(variants.map(async ([, text]) => Buffer.from((await compileWat(`${name}.wat`, text)) as Uint8Array).toString('base64')));
+    expect(bytes).toEqual([plain, shared]);
   });
 });

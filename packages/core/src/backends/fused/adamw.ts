@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { wasmAdamW } from '../wasm/adamw.js';
 import type { FloatStorage, KernelArgs } from './storage.js';
 
 /**
@@ -21,7 +22,9 @@ import type { FloatStorage, KernelArgs } from './storage.js';
  *   p  = p + (f32(-lr / (1 - b1^t)) * m) / d      (param.addcdiv_(m, d, value=-step_size))
  * The fma is computed in double (the product of two floats is exact there)
  * and rounded once to float32; a double-rounding tie can differ from a
- * hardware fma in the last bit, far inside the 1e-5 parity tolerance.
+ * hardware fma in the last bit, far inside the 1e-5 parity tolerance. On wasm
+ * the same arithmetic runs as a SIMD module on the backend's memory
+ * (backends/wasm/adamw.wat), bit for bit.
  */
 export const ADAMW_KERNEL = 'VitkitAdamW';
 
@@ -52,6 +55,16 @@ export function adamwKernel(args: KernelArgs, storage: FloatStorage): tf.TensorI
   const e = f32(eps);
   const bc1 = 1 - beta1 ** step;
   const bc2Sqrt = f32(Math.sqrt(1 - beta2 ** step));
+  const simd = storage.wasmHeap && wasmAdamW(storage.wasmHeap);
+  if (simd) {
+    for (let i = 0; i < n; i++) {
+      const p = input('param', i);
+      const tensors = { p, g: input('grad', i), m: input('expAvg', i), v: input('expAvgSq', i), pOut: outputs[3 * i]!, mOut: outputs[3 * i + 1]!, vOut: outputs[3 * i + 2]! };
+      const scalars = { decay: f32(1 - lrs[i]! * weightDecays[i]!), c1, b1, b2, c2, bc2Sqrt, eps: e, negStep: f32(-lrs[i]! / bc1) };
+      simd(tensors, tf.util.sizeFromShape(p.shape), scalars);
+    }
+    return outputs;
+  }
   // Views only after every allocation (a wasm allocation may move the heap).
   for (let i = 0; i < n; i++) {
     const p = storage.view(input('param', i));
