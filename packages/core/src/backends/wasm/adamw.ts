@@ -29,8 +29,8 @@ export type WasmAdamW = (t: { p: Tensor; g: Tensor; m: Tensor; v: Tensor; pOut: 
 
 /** The module over `backend`'s memory, or undefined (no wasm SIMD, no exported memory). */
 export function wasmAdamW(backend: WasmHeapBackend): WasmAdamW | undefined {
-  const m = instantiateOnHeap<AdamWExports>(backend, ADAMW_WASM_BASE64, ADAMW_SHARED_WASM_BASE64);
-  if (!m) return undefined;
-  const at = (t: Tensor): number => heapOffset(backend, t);
-  return (t, n, s) => m.adamw(at(t.p), at(t.g), at(t.m), at(t.v), at(t.pOut), at(t.mOut), at(t.vOut), n, s.decay, s.c1, s.b1, s.b2, s.c2, s.bc2Sqrt, s.eps, s.negStep);
+  return instantiateOnHeap(backend, ADAMW_WASM_BASE64, ADAMW_SHARED_WASM_BASE64, (m: AdamWExports): WasmAdamW => {
+    const at = (t: Tensor): number => heapOffset(backend, t);
+    return (t, n, s) => m.adamw(at(t.p), at(t.g), at(t.m), at(t.v), at(t.pOut), at(t.mOut), at(t.vOut), n, s.decay, s.c1, s.b1, s.b2, s.c2, s.bc2Sqrt, s.eps, s.negStep);
+  });
 }

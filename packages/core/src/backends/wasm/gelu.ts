@@ -80,11 +80,11 @@ export interface WasmGelu {
 
 /** The module over `backend`'s memory, or undefined (no wasm SIMD, no exported memory). */
 export function wasmGelu(backend: WasmHeapBackend): WasmGelu | undefined {
-  const m = instantiateOnHeap<GeluExports>(backend, GELU_WASM_BASE64, GELU_SHARED_WASM_BASE64);
-  if (!m) return undefined;
-  const at = (t: Tensor): number => heapOffset(backend, t);
-  return {
-    gelu: (x, y, n, form) => m.gelu(at(x), at(y), n, MODE[form]),
-    geluGrad: (x, dy, dx, n, form) => m.gelu_grad(at(x), at(dy), at(dx), n, MODE[form]),
-  };
+  return instantiateOnHeap(backend, GELU_WASM_BASE64, GELU_SHARED_WASM_BASE64, (m: GeluExports): WasmGelu => {
+    const at = (t: Tensor): number => heapOffset(backend, t);
+    return {
+      gelu: (x, y, n, form) => m.gelu(at(x), at(y), n, MODE[form]),
+      geluGrad: (x, dy, dx, n, form) => m.gelu_grad(at(x), at(dy), at(dx), n, MODE[form]),
+    };
+  });
 }

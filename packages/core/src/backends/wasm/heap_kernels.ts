@@ -25,7 +25,7 @@ export interface WasmHeapBackend {
   disposeData(dataId: object): boolean;
 }
 
-/** Modules instantiated over each backend memory, by their (unshared) bytes. */
+/** Modules instantiated over each backend memory (wrapped for their callers), by their (unshared) bytes. */
 const instances = new WeakMap<WebAssembly.Memory, Map<string, unknown>>();
 
 /** The backend's memory: the threaded build exports it as wasmMemory, the others as asm.memory. */
@@ -36,10 +36,16 @@ function backendMemory(backend: WasmHeapBackend): WebAssembly.Memory | undefined
 
 /**
  * A module that imports `env.memory` (a .wat marked `variants: shared`),
- * instantiated once per backend memory with the variant that memory needs;
- * undefined without wasm SIMD or an exported memory.
+ * instantiated once per backend memory with the variant that memory needs
+ * and handed to `wrap` once (kernels call this on every launch: nothing is
+ * built twice); undefined without wasm SIMD or an exported memory.
  */
-export function instantiateOnHeap<T>(backend: WasmHeapBackend, plainBase64: string, sharedBase64: string): T | undefined {
+export function instantiateOnHeap<E, W = E>(
+  backend: WasmHeapBackend,
+  plainBase64: string,
+  sharedBase64: string,
+  wrap: (exports: E) => W = (exports) => exports as unknown as W,
+): W | undefined {
   const memory = backendMemory(backend);
   if (!memory) return undefined;
   let byModule = instances.get(memory);
@@ -48,12 +54,12 @@ export function instantiateOnHeap<T>(backend: WasmHeapBackend, plainBase64: stri
     const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
     try {
       const module = new WebAssembly.Module(decodeBase64(shared ? sharedBase64 : plainBase64));
-      byModule.set(plainBase64, new WebAssembly.Instance(module, { env: { memory } }).exports);
+      byModule.set(plainBase64, wrap(new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as E));
     } catch {
       byModule.set(plainBase64, null);
     }
   }
-  return (byModule.get(plainBase64) as T | null) ?? undefined;
+  return (byModule.get(plainBase64) as W | null) ?? undefined;
 }
 
 /** The heap kernels module over `backend`'s memory. */

@@ -21,8 +21,10 @@ export interface WasmLayerNorm {
 
 /** The module over `backend`'s memory, or undefined (no wasm SIMD, no exported memory). */
 export function wasmLayerNorm(backend: WasmHeapBackend): WasmLayerNorm | undefined {
-  const m = instantiateOnHeap<LayerNormExports>(backend, LAYER_NORM_WASM_BASE64, LAYER_NORM_SHARED_WASM_BASE64);
-  if (!m) return undefined;
+  return instantiateOnHeap(backend, LAYER_NORM_WASM_BASE64, LAYER_NORM_SHARED_WASM_BASE64, (m: LayerNormExports) => wrapLayerNorm(m, backend));
+}
+
+function wrapLayerNorm(m: LayerNormExports, backend: WasmHeapBackend): WasmLayerNorm {
   const at = (t: Tensor): number => heapOffset(backend, t);
   return {
     forward: (t, rows, dim, eps) => m.layer_norm(at(t.x), at(t.gamma), at(t.beta), at(t.y), at(t.mean), at(t.rstd), rows, dim, eps),

@@ -30,9 +30,9 @@ function sliceOf(backend: WasmBackendLike, x: tf.TensorInfo, begin: number[], si
   const shape = x.shape;
   const rank = shape.length;
   // Views after the allocation: growing the heap replaces its buffer.
-  const xv = backend.typedArrayFromHeap(x);
-  const ov = backend.typedArrayFromHeap(out);
+  const views = (): [Float32Array | Int32Array | Uint8Array, Float32Array | Int32Array | Uint8Array] => [backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(out)];
   if (rank === 0) {
+    const [xv, ov] = views();
     ov.set(xv.subarray(0, 1));
     return out;
   }
@@ -62,6 +62,7 @@ function sliceOf(backend: WasmBackendLike, x: tf.TensorInfo, begin: number[], si
     }
     return out;
   }
+  const [xv, ov] = views();
   const outer = total / run;
   const index = new Array<number>(r).fill(0);
   for (let o = 0, outOffset = 0; o < outer; o++, outOffset += run) {
