@@ -10,6 +10,8 @@ export { installWasmKernels, installWasmSlice, installWasmSum, installWasmTransp
 export type { WasmAssets, WasmFileName } from './backends/wasm/index.js';
 export {
   ADAMW_KERNEL,
+  ATTENTION_KERNEL,
+  ATTENTION_GRAD_KERNEL,
   CLIP_BY_GLOBAL_NORM_KERNEL,
   GELU_KERNEL,
   GELU_GRAD_KERNEL,
@@ -19,8 +21,9 @@ export {
   kernelRegistered,
   uninstallFusedKernels,
 } from './backends/fused/index.js';
-export type { AdamWKernelAttrs, ClipKernelAttrs } from './backends/fused/index.js';
+export type { AdamWKernelAttrs, AttentionKernelAttrs, ClipKernelAttrs } from './backends/fused/index.js';
 export * from './io/npy.js';
 export * from './nn/functional.js';
+export * from './nn/attention.js';
 export { Linear, type LinearOptions } from './nn/linear.js';
 export { LayerNorm } from './nn/layer_norm.js';

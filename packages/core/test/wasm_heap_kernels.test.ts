@@ -7,6 +7,7 @@ import { HEAP_KERNELS_SHARED_WASM_BASE64, HEAP_KERNELS_WASM_BASE64 } from '../sr
 import { heapKernels, type WasmHeapBackend } from '../src/backends/wasm/heap_kernels.js';
 import { ADAMW_SHARED_WASM_BASE64, ADAMW_WASM_BASE64 } from '../src/backends/wasm/adamw_binary.js';
 import { LAYER_NORM_SHARED_WASM_BASE64, LAYER_NORM_WASM_BASE64 } from '../src/backends/wasm/layer_norm_binary.js';
+import { ATTENTION_SHARED_WASM_BASE64, ATTENTION_WASM_BASE64 } from '../src/backends/wasm/attention_binary.js';
 import { leadingReduction } from '../src/backends/wasm/sum.js';
 import { asAxisSwap, collapsePermutation } from '../src/backends/wasm/transpose.js';
 import { LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL, Rng, setupBackend } from '../src/index.js';
@@ -204,6 +205,7 @@ describe('modules that run on the backend memory: committed bytes', () => {
     ['heap_kernels', HEAP_KERNELS_WASM_BASE64, HEAP_KERNELS_SHARED_WASM_BASE64],
     ['layer_norm', LAYER_NORM_WASM_BASE64, LAYER_NORM_SHARED_WASM_BASE64],
     ['adamw', ADAMW_WASM_BASE64, ADAMW_SHARED_WASM_BASE64],
+    ['attention', ATTENTION_WASM_BASE64, ATTENTION_SHARED_WASM_BASE64],
   ])('%s.wat compiled, unshared and shared (run build:wasm after editing it)', async (name, plain, shared) => {
     const wat = readFileSync(new URL(`../src/backends/wasm/${name}.wat`, import.meta.url), 'utf8');
     const variants = watVariants(wat) as [string, string][];

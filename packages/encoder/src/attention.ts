@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, LayerNorm, Linear, Module, ShapeError, dropout, Rng } from '@vitkit/core';
+import { ConfigError, LayerNorm, Linear, Module, ShapeError, dropout, fusedAttention, fusedAttentionContext, Rng } from '@vitkit/core';
 import { scaledDotProduct } from './scaled_dot_product.js';
 
 export interface AttentionOptions {
@@ -24,6 +24,11 @@ export interface AttentionOutput {
   output: tf.Tensor3D;
   /** [B, heads, T, T] softmax probabilities (before dropout), when asked for. */
   attention?: tf.Tensor4D;
+}
+
+/** The context-only fused result (no probabilities asked for), or undefined. */
+function withoutProbs(context: tf.Tensor2D | undefined): { context: tf.Tensor2D; probs?: tf.Tensor4D } | undefined {
+  return context && { context };
 }
 
 /**
@@ -74,6 +79,27 @@ export class Attention extends Module {
     return tf.concat([perHead(q!, this.qNorm!), perHead(k!, this.kNorm!), v!], 1) as tf.Tensor2D;
   }
 
+  /**
+   * softmax(q k^T scale) v from the fused projection as tfjs ops (backends
+   * without the fused attention kernel, and attention dropout): heads split
+   * out and transposed, two batched products, merged back.
+   */
+  private composite(qkv: tf.Tensor2D, b: number, t: number, drop: { rng?: Rng; dropRate?: number }): { context: tf.Tensor2D; probs?: tf.Tensor4D } {
+    const h = this.numHeads;
+    const dh = this.headDim;
+    const [q2, k2, v2] = tf.split(qkv, 3, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+    // [B*T, D] -> [B, T, H, Dh] -> [B, H, T, Dh] (k: [B, H, Dh, T]) -> merged batch*heads.
+    const heads = (m: tf.Tensor2D, perm: number[], last: [number, number]): tf.Tensor3D =>
+      tf.reshape(tf.transpose(tf.reshape(m, [b, t, h, dh]), perm), [b * h, ...last]);
+    const q = tf.mul(heads(q2, [0, 2, 1, 3], [t, dh]), this.scale) as tf.Tensor3D;
+    const kT = heads(k2, [0, 2, 3, 1], [dh, t]);
+    const v = heads(v2, [0, 2, 1, 3], [t, dh]);
+    const { probs, context } = scaledDotProduct(q, kT, v, drop);
+    // [BH, T, Dh] -> [B, T, H, Dh] -> [B*T, D]
+    const merged = tf.reshape(tf.transpose(tf.reshape(context, [b, h, t, dh]), [0, 2, 1, 3]), [b * t, this.dim]) as tf.Tensor2D;
+    return { context: merged, probs: tf.reshape(probs, [b, h, t, t]) as tf.Tensor4D };
+  }
+
   /** Tokens [B, T, D] → [B, T, D]. */
   forward(x: tf.Tensor, options: AttentionForwardOptions = {}): AttentionOutput {
     if (x.rank !== 3 || x.shape[2] !== this.dim) {
@@ -82,26 +108,22 @@ export class Attention extends Module {
     const rng = options.rng ?? this.rng;
     return tf.tidy(() => {
       const [b, t, d] = x.shape as [number, number, number];
-      const h = this.numHeads;
-      const dh = this.headDim;
       let qkv = this.qkv.forward(tf.reshape(x, [b * t, d])) as tf.Tensor2D;
       if (this.qNorm && this.kNorm) qkv = this.normalizeQK(qkv, b * t);
       const training = this.training;
-      const drop = training && this.attnDrop > 0 ? { rng, dropRate: this.attnDrop } : {};
-      const [q2, k2, v2] = tf.split(qkv, 3, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
-      // [B*T, D] -> [B, T, H, Dh] -> [B, H, T, Dh] (k: [B, H, Dh, T]) -> merged batch*heads.
-      const heads = (m: tf.Tensor2D, perm: number[], last: [number, number]): tf.Tensor3D =>
-        tf.reshape(tf.transpose(tf.reshape(m, [b, t, h, dh]), perm), [b * h, ...last]);
-      const q = tf.mul(heads(q2, [0, 2, 1, 3], [t, dh]), this.scale) as tf.Tensor3D;
-      const kT = heads(k2, [0, 2, 3, 1], [dh, t]);
-      const v = heads(v2, [0, 2, 1, 3], [t, dh]);
-      const { probs, context } = scaledDotProduct(q, kT, v, drop);
-      // [BH, T, Dh] -> [B, T, H, Dh] -> [B*T, D]
-      const merged = tf.reshape(tf.transpose(tf.reshape(context, [b, h, t, dh]), [0, 2, 1, 3]), [b * t, d]) as tf.Tensor2D;
+      // Attention dropout needs the composite ops (the fused kernel has none).
+      const dropping = training && this.attnDrop > 0;
+      const fusedOptions = { tokens: t, heads: this.numHeads, scale: this.scale };
+      const fused = dropping
+        ? undefined
+        : options.returnAttention
+          ? fusedAttention(qkv, fusedOptions)
+          : withoutProbs(fusedAttentionContext(qkv, fusedOptions));
+      const { context: merged, probs } = fused ?? this.composite(qkv, b, t, dropping ? { rng, dropRate: this.attnDrop } : {});
       let out = this.proj.forward(merged);
       if (training && this.projDrop > 0) out = dropout(out, this.projDrop, rng);
       const output = tf.reshape(out, [b, t, d]) as tf.Tensor3D;
-      return options.returnAttention ? { output, attention: tf.reshape(probs, [b, h, t, t]) as tf.Tensor4D } : { output };
+      return options.returnAttention ? { output, attention: probs! } : { output };
     });
   }
 }
