@@ -54,10 +54,12 @@ export interface SetupBackendOptions {
    */
   wasmKernels?: boolean;
   /**
-   * Register vitkit's fused kernels for this backend (default true; wasm and
-   * cpu have them): multi-tensor AdamW, global-norm clipping and LayerNorm
-   * forward/backward, each one kernel launch instead of many. false removes
-   * them, and those ops run their composite tfjs ops (for comparisons).
+   * Register vitkit's fused kernels for this backend (default true): on wasm
+   * and cpu multi-tensor AdamW, global-norm clipping, LayerNorm, GELU and
+   * multi-head attention forward/backward, on webgl and webgpu LayerNorm and
+   * GELU; each one kernel launch (or a few shader programs) instead of many.
+   * false removes them, and those ops run their composite tfjs ops (for
+   * comparisons).
    */
   fusedKernels?: boolean;
 }

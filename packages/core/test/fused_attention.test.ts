@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { wasmAttention } from '../src/backends/wasm/attention.js';
+import { wasmAttention, wasmAttentionPays } from '../src/backends/wasm/attention.js';
 import type { WasmHeapBackend } from '../src/backends/wasm/heap_kernels.js';
 import { ATTENTION_GRAD_KERNEL, ATTENTION_KERNEL, fusedAttention, fusedAttentionContext, installFusedKernels, kernelRegistered, Rng, setupBackend, uninstallFusedKernels } from '../src/index.js';
 
@@ -128,5 +128,16 @@ describe.each(['cpu', 'wasm'] as const)('the fused attention kernels on %s', (ba
     for (let i = 0; i < 3; i++) tf.dispose([tf.grad(f)(qkv), tf.grad(g)(qkv), tf.tidy(() => g(qkv))]);
     expect(tf.memory().numTensors).toBe(before);
     qkv.dispose();
+  });
+});
+
+describe('where the fused attention pays on wasm', () => {
+  const backend = (threads: number) => ({ wasm: { tfjs: { getThreadsCount: () => threads } } });
+
+  it('takes small heads on any thread count, large heads only on one thread (XNNPACK spreads those over the others)', () => {
+    expect(wasmAttentionPays(backend(2), 16, 24)).toBe(true); // the fashion-mnist recipe
+    expect(wasmAttentionPays(backend(2), 197, 64)).toBe(false); // ViT-Ti/16, ViT-B/16 at 224
+    expect(wasmAttentionPays(backend(1), 197, 64)).toBe(true);
+    expect(wasmAttentionPays({ wasm: {} }, 197, 64)).toBe(true); // no thread count: the single-threaded build
   });
 });

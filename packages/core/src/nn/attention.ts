@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ATTENTION_GRAD_KERNEL, ATTENTION_KERNEL, kernelRegistered } from '../backends/fused/index.js';
+import { wasmAttentionPays } from '../backends/wasm/attention.js';
 
 export interface FusedAttentionOptions {
   /** Tokens per image (T): qkv holds batch * T rows. */
@@ -17,14 +18,25 @@ export interface FusedAttentionResult {
 }
 
 /**
+ * Whether to launch the fused kernel: registered for the active backend,
+ * float32, and (on wasm) faster than the composite ops at this size.
+ */
+function useAttentionKernel(qkv: tf.Tensor2D, options: FusedAttentionOptions): boolean {
+  if (qkv.dtype !== 'float32' || !kernelRegistered(ATTENTION_KERNEL)) return false;
+  if (tf.getBackend() !== 'wasm') return true;
+  return wasmAttentionPays(tf.backend(), options.tokens, qkv.shape[1] / 3 / options.heads);
+}
+
+/**
  * Multi-head self-attention from timm's fused qkv projection ([B*T, 3D],
  * columns q | k | v of H heads each) as one fused kernel launch (and one
- * backward), where the active backend has it registered; undefined
- * elsewhere, and for other dtypes, so the caller runs its composite ops
- * (which it also must for attention dropout: the kernel has none).
+ * backward), where the active backend has it registered and it pays
+ * (wasmAttentionPays); undefined elsewhere, and for other dtypes, so the
+ * caller runs its composite ops (which it also must for attention dropout:
+ * the kernel has none).
  */
 export function fusedAttention(qkv: tf.Tensor2D, options: FusedAttentionOptions): FusedAttentionResult | undefined {
-  if (qkv.dtype !== 'float32' || !kernelRegistered(ATTENTION_KERNEL)) return undefined;
+  if (!useAttentionKernel(qkv, options)) return undefined;
   const [context, probs] = tf.engine().runKernel(ATTENTION_KERNEL, { qkv }, { ...options }) as [tf.Tensor2D, tf.Tensor4D];
   return { context, probs };
 }
@@ -36,7 +48,7 @@ export function fusedAttention(qkv: tf.Tensor2D, options: FusedAttentionOptions)
  * in JS, then uploaded) on every backward pass.
  */
 export function fusedAttentionContext(qkv: tf.Tensor2D, options: FusedAttentionOptions): tf.Tensor2D | undefined {
-  if (qkv.dtype !== 'float32' || !kernelRegistered(ATTENTION_KERNEL)) return undefined;
+  if (!useAttentionKernel(qkv, options)) return undefined;
   const attrs = { ...options };
   const run = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
     const [context, probs] = tf.engine().runKernel(ATTENTION_KERNEL, { qkv: x }, attrs) as [tf.Tensor, tf.Tensor];

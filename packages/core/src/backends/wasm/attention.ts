@@ -1,4 +1,5 @@
 import { ATTENTION_SHARED_WASM_BASE64, ATTENTION_WASM_BASE64 } from './attention_binary.js';
+import { wasmMatMulTuning } from './batch_matmul.js';
 import { heapOffset, instantiateOnHeap, type WasmHeapBackend } from './heap_kernels.js';
 
 /**
@@ -58,4 +59,20 @@ function wrapAttention(m: AttentionExports, backend: WasmHeapBackend): WasmAtten
       }
     },
   };
+}
+
+/**
+ * Whether the fused kernel beats the composite ops on wasm for heads of
+ * `tokens` x `headDim`: always on one thread (the module runs on the
+ * calling thread), and on several only while each head's product is
+ * smaller than what the BatchMatMul override hands to XNNPACK's threads
+ * (wasmMatMulTuning.slicedMinWork). Measured (docs/experiments/training-speed.md): the
+ * recipe model's training step (16 tokens, Dh 24) 8% faster fused on 2
+ * threads; ViT-Ti/16 and ViT-B/16 inference (197 tokens, Dh 64) 3-5% slower
+ * fused on 2 threads, 3% faster on 1.
+ */
+export function wasmAttentionPays(backend: unknown, tokens: number, headDim: number): boolean {
+  if (tokens * tokens * headDim < wasmMatMulTuning.slicedMinWork) return true;
+  const threads = (backend as { wasm?: { tfjs?: { getThreadsCount?: () => number } } }).wasm?.tfjs?.getThreadsCount?.();
+  return threads === undefined || threads <= 1;
 }
