@@ -8,7 +8,7 @@
 // against tfjs's instead, every fused kernel on); --gelu-shapes also times gelu() alone
 // on those shapes, forward and forward + backward. Run:
 //   nice node --conditions=@vitkit/source --import tsx apps/trainer/src/bench/fused_ab.ts [--rounds N] [--steps N] [--runs N] [--config C] [--presets a,b]
-//     [--kernels VitkitGelu,VitkitGeluGrad | --wasm-slice] [--gelu-shapes 1x197x3072,128x17x256]
+//     [--kernels VitkitGelu,VitkitGeluGrad | --wasm-slice] [--gelu-shapes 1x197x3072,128x17x256] [--threads N]
 // Figures: docs/experiments/training-speed.md.
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -23,7 +23,7 @@ import { summarizeKernels } from './profile.js';
 import { TRAINER_DEFAULT_DATA, trainingModelLabel } from './training.js';
 
 const { values } = parseArgs({
-  options: { rounds: { type: 'string' }, steps: { type: 'string' }, runs: { type: 'string' }, config: { type: 'string' }, presets: { type: 'string' }, kernels: { type: 'string' }, 'gelu-shapes': { type: 'string' }, 'wasm-slice': { type: 'boolean' } },
+  options: { rounds: { type: 'string' }, steps: { type: 'string' }, runs: { type: 'string' }, config: { type: 'string' }, presets: { type: 'string' }, kernels: { type: 'string' }, 'gelu-shapes': { type: 'string' }, 'wasm-slice': { type: 'boolean' }, threads: { type: 'string' } },
 });
 const rounds = Number(values.rounds ?? 4);
 const steps = Number(values.steps ?? 4);
@@ -31,7 +31,7 @@ const runs = Number(values.runs ?? 5);
 const presets = (values.presets ?? 'vit_tiny_patch16_224').split(',').filter(Boolean);
 const only = values.kernels?.split(',').filter(Boolean);
 const geluShapes = (values['gelu-shapes'] ?? '').split(',').filter(Boolean).map((s) => s.split('x').map(Number));
-await setupBackend('wasm');
+await setupBackend('wasm', values.threads ? { wasmThreads: Number(values.threads) } : {});
 await registerGradients();
 const variants = ['fused', 'composite'] as const;
 installFusedKernels('wasm');
