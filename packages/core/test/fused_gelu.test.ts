@@ -95,6 +95,17 @@ describe('the SIMD GELU module (gelu.wat)', () => {
     expect(maxDiff(dx, Array.from(x, df), true)).toBeLessThan(5e-7);
   });
 
+  it.each(FORMS)('keeps %s GELU and its derivative within 1e-7 of double precision far out, to |x| = 1e4 (no error growing with |x|)', (form) => {
+    const x = Float32Array.from([-1e4, -1000, -100, -37.5, -12.25, 12.25, 37.5, 100, 1000, 1e4]);
+    const y = new Float32Array(x.length);
+    const dx = new Float32Array(x.length);
+    geluModule()!.gelu(x, y, form);
+    geluModule()!.geluGrad(x, new Float32Array(x.length).fill(1), dx, form);
+    const [f, df] = REFERENCE[form];
+    expect(maxDiff(y, Array.from(x, f), true)).toBeLessThan(1e-7);
+    expect(maxDiff(dx, Array.from(x, df), true)).toBeLessThan(1e-7);
+  });
+
   it('the committed module bytes are gelu.wat compiled, both variants (run build:wasm after editing it)', async () => {
     const wat = readFileSync(new URL('../src/backends/wasm/gelu.wat', import.meta.url), 'utf8');
     const texts = (watVariants(wat) as [string, string][]).map(([, text]) => text);

@@ -14,6 +14,9 @@
 ;; erf: the rational approximation Eigen and XLA use for float32,
 ;; x P(x^2) / Q(x^2) on x clamped to [-4, 4], evaluated here in double: max
 ;; error 6.5e-8 against the exact erf (in float32 arithmetic it would be 4e-7).
+;; The result is clamped to [-1, 1]: at -4 the approximation overshoots -1 by
+;; 5e-8, which exact GELU's x (1 + erf) would turn into an error growing with
+;; |x| (+2.5e-6 at x = -100).
 ;; exp (exact GELU's backward, tanh, sigmoid): exp(t) = 2^k exp(r), r = t - k ln 2, |r| <= ln2 / 2,
 ;; Taylor polynomial of degree 10 (relative error < 1e-12), t clamped to
 ;; [-700, 700].
@@ -38,7 +41,7 @@
     (local.set $q (f64x2.add (f64x2.mul (local.get $q) (local.get $x2)) (f64x2.splat (f64.const -1.68282697438203e-03))))
     (local.set $q (f64x2.add (f64x2.mul (local.get $q) (local.get $x2)) (f64x2.splat (f64.const -7.37332916720468e-03))))
     (local.set $q (f64x2.add (f64x2.mul (local.get $q) (local.get $x2)) (f64x2.splat (f64.const -1.42647390514189e-02))))
-    (f64x2.div (f64x2.mul (local.get $x) (local.get $p)) (local.get $q)))
+    (f64x2.pmax (f64x2.splat (f64.const -1)) (f64x2.pmin (f64x2.splat (f64.const 1)) (f64x2.div (f64x2.mul (local.get $x) (local.get $p)) (local.get $q)))))
 
   ;; exp of two doubles, arguments clamped to [-700, 700].
   (func $exp (param $t v128) (result v128)
@@ -230,7 +233,7 @@
         (local.set $pq (f64x2.add (f64x2.mul (local.get $pq) (local.get $px2)) (f64x2.splat (f64.const -1.68282697438203e-03))))
         (local.set $pq (f64x2.add (f64x2.mul (local.get $pq) (local.get $px2)) (f64x2.splat (f64.const -7.37332916720468e-03))))
         (local.set $pq (f64x2.add (f64x2.mul (local.get $pq) (local.get $px2)) (f64x2.splat (f64.const -1.42647390514189e-02))))
-        (local.set $pe (f64x2.div (f64x2.mul (local.get $pa) (local.get $pp)) (local.get $pq)))
+        (local.set $pe (f64x2.pmax (f64x2.splat (f64.const -1)) (f64x2.pmin (f64x2.splat (f64.const 1)) (f64x2.div (f64x2.mul (local.get $pa) (local.get $pp)) (local.get $pq)))))
         (local.set $r0 (f64x2.mul (f64x2.mul (local.get $h0) (f64x2.splat (f64.const 0.5))) (f64x2.add (f64x2.splat (f64.const 1)) (local.get $pe))))
         (local.set $qa (f64x2.mul (local.get $h1) (f64x2.splat (f64.const 0.7071067811865476))))
         (local.set $qa (f64x2.pmax (f64x2.splat (f64.const -4)) (f64x2.pmin (f64x2.splat (f64.const 4)) (local.get $qa))))
@@ -247,7 +250,7 @@
         (local.set $qq (f64x2.add (f64x2.mul (local.get $qq) (local.get $qx2)) (f64x2.splat (f64.const -1.68282697438203e-03))))
         (local.set $qq (f64x2.add (f64x2.mul (local.get $qq) (local.get $qx2)) (f64x2.splat (f64.const -7.37332916720468e-03))))
         (local.set $qq (f64x2.add (f64x2.mul (local.get $qq) (local.get $qx2)) (f64x2.splat (f64.const -1.42647390514189e-02))))
-        (local.set $qe (f64x2.div (f64x2.mul (local.get $qa) (local.get $qp)) (local.get $qq)))
+        (local.set $qe (f64x2.pmax (f64x2.splat (f64.const -1)) (f64x2.pmin (f64x2.splat (f64.const 1)) (f64x2.div (f64x2.mul (local.get $qa) (local.get $qp)) (local.get $qq)))))
         (local.set $r1 (f64x2.mul (f64x2.mul (local.get $h1) (f64x2.splat (f64.const 0.5))) (f64x2.add (f64x2.splat (f64.const 1)) (local.get $qe))))
         (v128.store align=4 (local.get $y) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (f32x4.demote_f64x2_zero (local.get $r0)) (f32x4.demote_f64x2_zero (local.get $r1))))
         (local.set $x (i32.add (local.get $x) (i32.const 16)))
@@ -283,7 +286,7 @@
         (local.set $pfq (f64x2.add (f64x2.mul (local.get $pfq) (local.get $pfx2)) (f64x2.splat (f64.const -1.68282697438203e-03))))
         (local.set $pfq (f64x2.add (f64x2.mul (local.get $pfq) (local.get $pfx2)) (f64x2.splat (f64.const -7.37332916720468e-03))))
         (local.set $pfq (f64x2.add (f64x2.mul (local.get $pfq) (local.get $pfx2)) (f64x2.splat (f64.const -1.42647390514189e-02))))
-        (local.set $pe (f64x2.div (f64x2.mul (local.get $pa) (local.get $pfp)) (local.get $pfq)))
+        (local.set $pe (f64x2.pmax (f64x2.splat (f64.const -1)) (f64x2.pmin (f64x2.splat (f64.const 1)) (f64x2.div (f64x2.mul (local.get $pa) (local.get $pfp)) (local.get $pfq)))))
         (local.set $pb (f64x2.pmax (f64x2.splat (f64.const -700)) (f64x2.pmin (f64x2.splat (f64.const 700)) (local.get $pb))))
         (local.set $pgk (f64x2.nearest (f64x2.mul (local.get $pb) (f64x2.splat (f64.const 1.4426950408889634)))))
         (local.set $pgr (f64x2.sub (local.get $pb) (f64x2.mul (local.get $pgk) (f64x2.splat (f64.const 0.6931471803691238)))))
@@ -317,7 +320,7 @@
         (local.set $qfq (f64x2.add (f64x2.mul (local.get $qfq) (local.get $qfx2)) (f64x2.splat (f64.const -1.68282697438203e-03))))
         (local.set $qfq (f64x2.add (f64x2.mul (local.get $qfq) (local.get $qfx2)) (f64x2.splat (f64.const -7.37332916720468e-03))))
         (local.set $qfq (f64x2.add (f64x2.mul (local.get $qfq) (local.get $qfx2)) (f64x2.splat (f64.const -1.42647390514189e-02))))
-        (local.set $qe (f64x2.div (f64x2.mul (local.get $qa) (local.get $qfp)) (local.get $qfq)))
+        (local.set $qe (f64x2.pmax (f64x2.splat (f64.const -1)) (f64x2.pmin (f64x2.splat (f64.const 1)) (f64x2.div (f64x2.mul (local.get $qa) (local.get $qfp)) (local.get $qfq)))))
         (local.set $qb (f64x2.pmax (f64x2.splat (f64.const -700)) (f64x2.pmin (f64x2.splat (f64.const 700)) (local.get $qb))))
         (local.set $qgk (f64x2.nearest (f64x2.mul (local.get $qb) (f64x2.splat (f64.const 1.4426950408889634)))))
         (local.set $qgr (f64x2.sub (local.get $qb) (f64x2.mul (local.get $qgk) (f64x2.splat (f64.const 0.6931471803691238)))))
