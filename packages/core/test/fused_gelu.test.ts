@@ -6,39 +6,7 @@ import { GELU_SHARED_WASM_BASE64, GELU_WASM_BASE64 } from '../src/backends/wasm/
 import { GELU_GRAD_KERNEL, GELU_KERNEL, gelu, geluTanh, installFusedKernels, quickGelu, kernelRegistered, setupBackend, uninstallFusedKernels } from '../src/index.js';
 // @ts-expect-error -- a plain .mjs build script without type declarations
 import { compileWat, watVariants } from '../scripts/compile_wat.mjs';
-
-/**
- * erf in double precision, written from its series: the Maclaurin series
- * below |x| = 2.5 (terms stay under e^6.25, so ~1e-14 is kept) and the
- * continued fraction of erfc above (Lentz's method), both to ~1e-15.
- */
-function erf64(x: number): number {
-  const a = Math.abs(x);
-  if (a < 2.5) {
-    let term = a;
-    let sum = a;
-    for (let n = 1; n < 200 && Math.abs(term) > 1e-18; n++) {
-      term *= (-a * a) / n;
-      sum += term / (2 * n + 1);
-    }
-    return Math.sign(x) * ((2 / Math.sqrt(Math.PI)) * sum);
-  }
-  // erfc(a) = exp(-a^2) / sqrt(pi) * 1 / (a + (1/2) / (a + 1 / (a + (3/2) / (a + 2 / (a + ...)))))
-  const tiny = 1e-300;
-  let f = a;
-  let c = a;
-  let d = 0;
-  for (let n = 1; n < 500; n++) {
-    const an = n / 2;
-    d = a + an * d;
-    d = 1 / (Math.abs(d) < tiny ? tiny : d);
-    c = a + an / c;
-    const delta = c * d;
-    f *= delta;
-    if (Math.abs(delta - 1) < 1e-16) break;
-  }
-  return Math.sign(x) * (1 - Math.exp(-a * a) / Math.sqrt(Math.PI) / f);
-}
+import { erf64 } from './support/erf64.js';
 
 const gelu64 = (x: number): number => 0.5 * x * (1 + erf64(x / Math.SQRT2));
 const geluGrad64 = (x: number): number => 0.5 * (1 + erf64(x / Math.SQRT2)) + (x * Math.exp(-0.5 * x * x)) / Math.sqrt(2 * Math.PI);

@@ -16,25 +16,16 @@ import '@tensorflow/tfjs-backend-webgpu';
 import { GELU_GRAD_KERNEL, GELU_KERNEL, installFusedKernels, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL } from '../../src/backends/fused/index.js';
 import { installGpuKernels, uninstallGpuKernels } from '../../src/backends/gpu/index.js';
 import { gelu, geluTanh, layerNorm, quickGelu } from '../../src/nn/functional.js';
+import { Rng } from '../../src/rng.js';
+import { phi64 } from '../support/erf64.js';
 import type { Diff, GpuBackend, Report } from './report.js';
 
 // ---------------------------------------------------------------- inputs
 
-/** mulberry32: a small seeded generator, so every run sees the same inputs. */
-function uniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** n normal(mean, std) float32 values (Box-Muller). */
 function normal(n: number, seed: number, mean = 0, std = 1): Float32Array {
-  const u = uniform(seed);
+  const rng = new Rng(seed);
+  const u = (): number => rng.next();
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = mean + std * Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
   return out;
@@ -108,43 +99,6 @@ const GELU_INPUTS = geluInputs();
 const FORMS = ['exact', 'tanh', 'quick'] as const;
 type Form = (typeof FORMS)[number];
 
-/**
- * erf in double precision from its series: Maclaurin below |x| = 2.5, the
- * continued fraction of erfc above (as test/fused_gelu.test.ts), ~1e-15.
- */
-function erf64(x: number): number {
-  const a = Math.abs(x);
-  if (a < 2.5) {
-    let term = a;
-    let sum = a;
-    for (let n = 1; n < 200 && Math.abs(term) > 1e-18; n++) {
-      term *= (-a * a) / n;
-      sum += term / (2 * n + 1);
-    }
-    return Math.sign(x) * ((2 / Math.sqrt(Math.PI)) * sum);
-  }
-  return Math.sign(x) * (1 - erfc64(a));
-}
-
-/** erfc(a), a >= 2.5, by Lentz's continued fraction: keeps its relative accuracy in the tail. */
-function erfc64(a: number): number {
-  const tiny = 1e-300;
-  let f = a;
-  let c = a;
-  let d = 0;
-  for (let n = 1; n < 500; n++) {
-    d = a + (n / 2) * d;
-    d = 1 / (Math.abs(d) < tiny ? tiny : d);
-    c = a + n / 2 / c;
-    const delta = c * d;
-    f *= delta;
-    if (Math.abs(delta - 1) < 1e-16) break;
-  }
-  return Math.exp(-a * a) / Math.sqrt(Math.PI) / f;
-}
-
-/** Phi(x), from the small side in the left tail. */
-const phi64 = (x: number): number => (x < -2.5 * Math.SQRT2 ? 0.5 * erfc64(-x / Math.SQRT2) : 0.5 * (1 + erf64(x / Math.SQRT2)));
 const sigmoid64 = (z: number): number => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
 const tanhArg64 = (x: number): number => Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3);
 
