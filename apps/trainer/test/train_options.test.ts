@@ -74,10 +74,10 @@ describe('vit train flag table', () => {
     expect(options.recipe?.model).toEqual(readConfigSpec(join(ROOT, 'packages/training/recipes/fashion-mnist-gap.json')));
     // A recipe file given where a config is expected (vit bench --train-config) means its architecture.
     expect(readConfigSpec(join(ROOT, 'packages/training/recipes/fashion-mnist-91.json'))).toEqual(options.recipe?.model);
-    // --data fashion-mnist --epochs 32 --batch-size 128 --lr 2e-3 --weight-decay 0.05 --label-smoothing 0.1 --clip-grad 1
+    // --data fashion-mnist --epochs 48 --batch-size 128 --lr 2e-3 --weight-decay 0.05 --label-smoothing 0.1 --clip-grad 1
     // --seed 0 --checkpoint-every 500 --log-every 50 --workers 2 --ema 0.999 --tta flip-zoom
     expect(options.values).toMatchObject({
-      data: 'fashion-mnist', epochs: 32, batchSize: 128, lr: 2e-3, weightDecay: 0.05, labelSmoothing: 0.1, clipGrad: 1,
+      data: 'fashion-mnist', epochs: 48, batchSize: 128, lr: 2e-3, weightDecay: 0.05, labelSmoothing: 0.1, clipGrad: 1,
       seed: 0, checkpointEvery: 500, logEvery: 50, workers: 2, ema: 0.999, tta: 'flip-zoom',
     });
     expect(settingsOf(options).data).toBe('fashion-mnist');
