@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ATTENTION_GRAD_KERNEL, ATTENTION_KERNEL, kernelRegistered } from '../backends/fused/index.js';
-import { wasmAttentionPays } from '../backends/wasm/attention.js';
+import { ATTENTION_GRAD_KERNEL, ATTENTION_KERNEL, kernelPays } from '../backends/fused/index.js';
 
 export interface FusedAttentionOptions {
   /** Tokens per image (T): qkv holds batch * T rows. */
@@ -17,21 +16,16 @@ export interface FusedAttentionResult {
   probs: tf.Tensor4D;
 }
 
-/**
- * Whether to launch the fused kernel: registered for the active backend,
- * float32, and (on wasm) faster than the composite ops at this size.
- */
+/** Whether to launch the fused kernel: float32, and registered for the active backend and faster there at this size. */
 function useAttentionKernel(qkv: tf.Tensor2D, options: FusedAttentionOptions): boolean {
-  if (qkv.dtype !== 'float32' || !kernelRegistered(ATTENTION_KERNEL)) return false;
-  if (tf.getBackend() !== 'wasm') return true;
-  return wasmAttentionPays(tf.backend(), options.tokens, qkv.shape[1] / 3 / options.heads);
+  return qkv.dtype === 'float32' && kernelPays(ATTENTION_KERNEL, { tokens: options.tokens, headDim: qkv.shape[1] / 3 / options.heads });
 }
 
 /**
  * Multi-head self-attention from timm's fused qkv projection ([B*T, 3D],
  * columns q | k | v of H heads each) as one fused kernel launch (and one
  * backward), where the active backend has it registered and it pays
- * (wasmAttentionPays); undefined elsewhere, and for other dtypes, so the
+ * (`kernelPays`: on wasm, wasmAttentionPays); undefined elsewhere, and for other dtypes, so the
  * caller runs its composite ops (which it also must for attention dropout:
  * the kernel has none).
  */

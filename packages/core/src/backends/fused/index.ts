@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { installGpuKernels, isGpuBackend, uninstallGpuKernels } from '../gpu/index.js';
+import { wasmAttentionPays } from '../wasm/attention.js';
 import { ADAMW_KERNEL, adamwKernel } from './adamw.js';
 import { ATTENTION_GRAD_KERNEL, ATTENTION_KERNEL, attentionGradKernel, attentionKernel } from './attention.js';
 import { CLIP_BY_GLOBAL_NORM_KERNEL, clipByGlobalNormKernel } from './clip.js';
@@ -81,6 +82,22 @@ export function uninstallFusedKernels(backendName: string, only?: readonly strin
     any = true;
   }
   return any;
+}
+
+/**
+ * Per kernel and backend, whether a launch beats the composite ops at the
+ * given sizes (kernels not listed: always). The backend-specific rule lives
+ * with that backend's kernel; ops only ask `kernelPays`.
+ */
+const PAYS: Partial<Record<string, Partial<Record<string, (backend: unknown, sizes: Record<string, number>) => boolean>>>> = {
+  [ATTENTION_KERNEL]: { wasm: (backend, { tokens, headDim }) => wasmAttentionPays(backend, tokens!, headDim!) },
+};
+
+/** Whether the active backend has kernel `name` and a launch at `sizes` pays there: how size-dependent fused ops choose their path. */
+export function kernelPays(name: string, sizes: Record<string, number>): boolean {
+  const backendName = tf.engine().backendName;
+  if (tf.getKernel(name, backendName) === undefined) return false;
+  return PAYS[name]?.[backendName]?.(tf.backend(), sizes) ?? true;
 }
 
 /** Whether the active backend has kernel `name` registered: how fused ops choose their path. */
